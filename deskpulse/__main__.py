@@ -1,0 +1,3 @@
+from deskpulse.cli import main
+
+main()

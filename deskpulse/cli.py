@@ -1,0 +1,280 @@
+"""`deskpulse` command line. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from deskpulse.settings import Settings, SettingsError
+
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exit code 1."""
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where embedded data lives [DESKPULSE_DATA_DIR].")
+@click.option("--broker", help="kafka://host:port of a running broker [DESKPULSE_BROKER]; default: embedded.")
+@click.option("--clickhouse", help="chdb:///dir or http://user:pass@host:8123/db [DESKPULSE_CLICKHOUSE].")
+@click.option("--topic-prefix", help="Prefix of every topic name [DESKPULSE_TOPIC_PREFIX].")
+@click.pass_context
+def cli(ctx: click.Context, data_dir, broker, clickhouse, topic_prefix) -> None:
+    """deskpulse: streaming help-desk metrics, Kafka -> Faust -> ClickHouse."""
+    ctx.obj = Settings.from_env().with_overrides(data_dir=data_dir, broker=broker, clickhouse=clickhouse,
+                                                 topic_prefix=topic_prefix)
+
+
+@cli.command()
+@click.option("--web-port", type=int, help="Port of /metrics, /stats, /sql [DESKPULSE_WEB_PORT].")
+@click.option("--loglevel", type=click.Choice(["crit", "error", "warn", "info", "debug"]), default="warn")
+@click.pass_context
+def worker(ctx: click.Context, web_port, loglevel) -> None:
+    """Consume every topic and sink to ClickHouse (migrates first). Needs --broker."""
+    from streams.app import run_worker
+
+    settings = _settings(ctx).with_overrides(web_port=web_port)
+    if settings.broker is None:
+        raise CliError("the worker needs a broker: pass --broker kafka://host:port (`deskpulse demo` starts one)")
+    sys.exit(run_worker(settings, loglevel))
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply pending ClickHouse migrations (safe to run twice)."""
+    from sinks.clickhouse import Warehouse
+    from sinks.migrate import migrate as apply
+
+    settings = _settings(ctx)
+    warehouse = Warehouse.open(settings.clickhouse_dsn)
+    try:
+        applied = apply(warehouse, settings.clickhouse_cluster)
+    finally:
+        warehouse.close()
+    click.echo(f"applied {len(applied)} migration(s)" + "".join(f"\n  {m.version:04d} {m.name}" for m in applied))
+
+
+@cli.command()
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--rate", type=float, help="Events per second, in real time (default when no --start).")
+@click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), help="Generate history from this UTC date.")
+@click.option("--days", type=float, default=7.0, show_default=True, help="With --start: how many days.")
+@click.option("--fast", is_flag=True, help="With --start: as fast as possible (past timestamps).")
+@click.option("--duration", type=float, help="Real-time mode: stop after this many seconds.")
+@click.option("--bad-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--intensity", type=float, default=1.0, show_default=True, help="Ticket arrival multiplier.")
+@click.pass_context
+def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ratio, intensity) -> None:
+    """Produce realistic, seeded help-desk traffic to the broker."""
+    import random
+    import threading
+
+    from deskpulse.broker import ensure_topics
+    from deskpulse.simulator.model import Simulation
+    from deskpulse.simulator.produce import history, live, make_producer, send_all
+
+    settings = _settings(ctx)
+    if settings.broker is None:
+        raise CliError("simulate needs a broker: pass --broker kafka://host:port")
+    if start is not None and not fast:
+        raise CliError("--start generates past history: add --fast (real-time replay of the past is not supported)")
+    ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
+    producer = make_producer(settings.bootstrap)
+    rng = random.Random(seed ^ 0x5EED)
+    try:
+        if start is not None:
+            _, events = history(seed, start.replace(tzinfo=UTC), days, intensity)
+            stats = send_all(producer, settings, events, bad_ratio=bad_ratio, rng=rng)
+        else:
+            stop = threading.Event()
+            if duration:
+                threading.Timer(duration, stop.set).start()
+            sim = Simulation(seed, datetime.now(UTC), intensity=intensity)
+            try:
+                stats = send_all(producer, settings, live(sim, stop, rate or 20.0), bad_ratio=bad_ratio, rng=rng)
+            except KeyboardInterrupt:
+                stop.set()
+                stats = None
+        producer.flush()
+    finally:
+        producer.close()
+    if stats:
+        click.echo(f"produced {stats.events} events ({stats.bad} malformed)")
+
+
+@cli.command()
+@click.option("--duration", type=float, help="Stop everything cleanly after this many seconds.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--rate", type=float, default=20.0, show_default=True, help="Live events per second.")
+@click.option("--history-days", type=float, default=7.0, show_default=True)
+@click.option("--bad-ratio", type=click.FloatRange(0, 1), default=0.001, show_default=True)
+@click.option("--web-port", type=int, help="Worker web port (default: a free one).")
+@click.pass_context
+def demo(ctx: click.Context, duration, seed, rate, history_days, bad_ratio, web_port) -> None:
+    """Embedded broker + worker + simulated traffic: a week of history, then live."""
+    from deskpulse.demo import run_demo
+
+    sys.exit(run_demo(_settings(ctx), duration=duration, seed=seed, rate=rate, history_days=history_days,
+                      bad_ratio=bad_ratio, web_port=web_port, echo=click.echo))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def sql(ctx: click.Context, query, fmt) -> None:
+    """Run a query against the configured ClickHouse and print the result."""
+    from deskpulse.output import render
+
+    columns, rows = run_query(_settings(ctx), query, None)
+    click.echo(render(columns, rows, fmt))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First local date (default: 30 days ago).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local date, inclusive (default: today).")
+@click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="day",
+              show_default=True)
+@click.option("--account", help="Only this account; its time zone buckets the dates (default: all, UTC).")
+@click.option("--tz", help="Time zone for the buckets (default: the account's, else UTC).")
+@click.option("--channel")
+@click.option("--priority")
+@click.option("--team")
+@click.option("--pipeline")
+@click.option("--category")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_context
+def report(ctx: click.Context, name, start, end, freq, account, tz, channel, priority, team, pipeline, category,
+           fmt) -> None:
+    """Run a historical report (e.g. tickets-created)."""
+    from deskpulse.output import render
+    from sinks.reports import ACCOUNT_TIMEZONE_SQL, available, parameters, report_sql
+
+    try:
+        sql_text = report_sql(name)
+    except KeyError:
+        raise CliError(f"unknown report {name!r}; available: {', '.join(available())}") from None
+    settings = _settings(ctx)
+    end_date = end.date() if end else date.today()
+    start_date = start.date() if start else end_date - timedelta(days=30)
+    if tz is None:
+        tz = "UTC"
+        if account:
+            _, rows = run_query(settings, ACCOUNT_TIMEZONE_SQL, {"account": account})
+            tz = rows[0][0] if rows and rows[0][0] else "UTC"
+    try:
+        params = parameters(start_date, end_date, freq, tz, account=account, channel=channel, priority=priority,
+                            team=team, pipeline=pipeline, category=category)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    columns, rows = run_query(settings, sql_text, params)
+    click.echo(render(columns, rows, fmt))
+
+
+@cli.group()
+def schemas() -> None:
+    """Event schemas."""
+
+
+@schemas.command("export")
+@click.argument("directory", type=click.Path(path_type=Path))
+def schemas_export(directory: Path) -> None:
+    """Write a JSON Schema file per event type into DIRECTORY."""
+    from schemas.export import export_json_schemas
+
+    written = export_json_schemas(directory)
+    click.echo(f"wrote {len(written)} schema files to {directory}")
+
+
+@cli.command()
+@click.option("--events", type=int, default=300_000, show_default=True)
+@click.pass_context
+def bench(ctx: click.Context, events) -> None:
+    """End-to-end throughput of the worker vs a bare consumer, on the embedded stack."""
+    from deskpulse.bench import run_bench
+
+    sys.exit(run_bench(_settings(ctx), events, echo=click.echo))
+
+
+def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
+    """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
+    from sinks.clickhouse import Warehouse, WarehouseError
+
+    if settings.clickhouse is None:
+        marker = settings.data_dir / "worker.json"
+        if marker.exists():
+            info = json.loads(marker.read_text())
+            try:
+                return _query_worker(info["web"], query, parameters)
+            except urllib.error.URLError:
+                pass  # a stale marker: the worker is gone, open the files directly
+    warehouse = Warehouse.open(settings.clickhouse_dsn)
+    try:
+        result = warehouse.query(query, parameters, readonly=False)
+    except WarehouseError:
+        raise
+    except Exception as exc:
+        raise CliError(_first_line(exc)) from None
+    finally:
+        warehouse.close()
+    return list(result.column_names), [list(r) for r in result.result_rows]
+
+
+def _query_worker(web: str, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
+    from deskpulse.output import jsonable
+
+    body = json.dumps({"query": query, "parameters": jsonable(parameters or {})}).encode()
+    request = urllib.request.Request(f"{web}/sql", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            payload = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        payload = json.loads(exc.read() or b"{}")
+        raise CliError(payload.get("error", f"worker answered HTTP {exc.code}")) from None
+    return payload["columns"], payload["rows"]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> None:
+    from deskpulse.broker import BrokerError
+    from sinks.clickhouse import WarehouseError
+
+    try:
+        cli.main(args=argv, prog_name="deskpulse", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"deskpulse: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except (CliError, SettingsError, WarehouseError, BrokerError) as exc:
+        click.echo(f"deskpulse: error: {_first_line(exc)}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # an unexpected failure still gets one line; DESKPULSE_DEBUG=1 shows the trace
+        if os.environ.get("DESKPULSE_DEBUG"):
+            raise
+        click.echo(f"deskpulse: error: {type(exc).__name__}: {_first_line(exc)}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""Event models: the single source of truth for every event shape (SPEC §2).
+
+Every event carries `event_id`, `type`, `account_id`, `occurred_at` and
+`schema_version`. `occurred_at` must carry a UTC offset and is normalised to
+UTC; timestamps outside a plausible window are rejected so that one bad
+clock cannot create a partition in year 1970 or 2999.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+# Plausible event-time window. History before 2000 is not help-desk data;
+# the future bound tolerates producer clock skew.
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_FUTURE_SKEW = timedelta(days=1)
+
+Channel = Literal["chat", "email", "form", "phone", "messenger", "api", "other"]
+Priority = Literal["low", "medium", "high", "urgent"]
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Event(BaseModel):
+    """Fields shared by every event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    event_id: Id
+    account_id: Id
+    occurred_at: AwareDatetime
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        value = value.astimezone(UTC)
+        if value < EARLIEST_EVENT_TIME:
+            raise ValueError(f"occurred_at {value.isoformat()} is before {EARLIEST_EVENT_TIME.date()}")
+        if value > datetime.now(UTC) + MAX_FUTURE_SKEW:
+            raise ValueError(f"occurred_at {value.isoformat()} is more than a day in the future")
+        return value
+
+
+# --- tickets (key: ticket_id) ------------------------------------------------
+
+TICKET_FIELDS = ("status", "pipeline", "owner_id", "team_id", "priority", "category", "subject", "channel")
+
+
+class TicketCreated(Event):
+    type: Literal["ticket.created"]
+    ticket_id: Id
+    pipeline: Id = "support"
+    status: Id = "new"
+    channel: Channel
+    priority: Priority = "medium"
+    owner_id: str | None = None
+    team_id: str | None = None
+    category: str | None = None
+    subject: str | None = Field(default=None, max_length=2000)
+    contact_id: str | None = None
+
+
+class TicketUpdated(Event):
+    """A change of any ticket property; only the fields present changed.
+
+    A field sent as null clears it (e.g. unassigning the owner), which is why
+    presence, not value, says what changed.
+    """
+
+    type: Literal["ticket.updated"]
+    ticket_id: Id
+    status: Id | None = None
+    pipeline: Id | None = None
+    owner_id: str | None = None
+    team_id: str | None = None
+    priority: Priority | None = None
+    category: str | None = None
+    subject: str | None = Field(default=None, max_length=2000)
+    channel: Channel | None = None
+
+    @model_validator(mode="after")
+    def _something_changed(self) -> TicketUpdated:
+        if not self.changed_fields:
+            raise ValueError(f"ticket.updated must change at least one of: {', '.join(TICKET_FIELDS)}")
+        for name in ("status", "pipeline", "priority", "channel"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in TICKET_FIELDS if f in self.model_fields_set)
+
+
+class TicketMerged(Event):
+    """`merged_ticket_id` is folded into `ticket_id` (the primary)."""
+
+    type: Literal["ticket.merged"]
+    ticket_id: Id
+    merged_ticket_id: Id
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TicketMerged:
+        if self.ticket_id == self.merged_ticket_id:
+            raise ValueError("a ticket cannot be merged into itself")
+        return self
+
+
+class TicketDeleted(Event):
+    type: Literal["ticket.deleted"]
+    ticket_id: Id
+
+
+# --- messages (key: ticket_id) -----------------------------------------------
+
+
+class MessageCreated(Event):
+    type: Literal["message.created"]
+    message_id: Id
+    ticket_id: Id
+    direction: Literal["inbound", "outbound", "internal"]
+    sender_type: Literal["customer", "rep", "bot"]
+    sender_id: Id
+    channel: Channel
+
+    @model_validator(mode="after")
+    def _consistent_sender(self) -> MessageCreated:
+        if self.direction == "inbound" and self.sender_type != "customer":
+            raise ValueError("an inbound message must be sent by a customer")
+        if self.direction != "inbound" and self.sender_type == "customer":
+            raise ValueError(f"a customer cannot send an {self.direction} message")
+        return self
+
+
+# --- feedback (key: ticket_id) -----------------------------------------------
+
+
+class FeedbackSubmitted(Event):
+    type: Literal["feedback.submitted"]
+    ticket_id: Id
+    survey: Literal["csat", "ces"]
+    score: int
+    scale: Annotated[int, Field(ge=2, le=10)]
+    contact_id: str | None = None
+
+    @model_validator(mode="after")
+    def _score_on_scale(self) -> FeedbackSubmitted:
+        if not 1 <= self.score <= self.scale:
+            raise ValueError(f"score {self.score} is outside the scale 1..{self.scale}")
+        return self
+
+
+# --- availability (key: rep_id) ----------------------------------------------
+
+
+class RepStatusChanged(Event):
+    type: Literal["rep.status_changed"]
+    rep_id: Id
+    team_id: str | None = None
+    status: Literal["available", "away", "busy", "offline"]
+
+
+# --- calls (key: call_id) ----------------------------------------------------
+
+
+class CallEnded(Event):
+    type: Literal["call.ended"]
+    call_id: Id
+    rep_id: Id
+    team_id: str | None = None
+    ticket_id: str | None = None
+    outcome: Literal["completed", "missed", "voicemail"]
+    started_at: AwareDatetime
+    duration_s: Annotated[float, Field(ge=0, le=7 * 24 * 3600)]
+
+    @model_validator(mode="after")
+    def _started_before_end(self) -> CallEnded:
+        object.__setattr__(self, "started_at", self.started_at.astimezone(UTC))
+        if self.started_at > self.occurred_at:
+            raise ValueError("started_at is after the call ended (occurred_at)")
+        return self
+
+
+# --- customer AI agent (key: conversation_id) --------------------------------
+
+
+class AgentEvent(Event):
+    conversation_id: Id
+
+
+class AgentConversationStarted(AgentEvent):
+    type: Literal["agent.conversation_started"]
+    channel: Channel = "chat"
+    contact_id: str | None = None
+
+
+class AgentAnswered(AgentEvent):
+    type: Literal["agent.answered"]
+    question: str = Field(default="", max_length=4000)
+
+
+class AgentUnanswered(AgentEvent):
+    type: Literal["agent.unanswered"]
+    question: str = Field(min_length=1, max_length=4000)
+
+
+class AgentHandedOff(AgentEvent):
+    type: Literal["agent.handed_off"]
+    ticket_id: Id
+    to_rep_id: str | None = None
+    to_team_id: str | None = None
+
+
+class AgentResolved(AgentEvent):
+    type: Literal["agent.resolved"]
+
+
+class AgentFeedback(AgentEvent):
+    type: Literal["agent.feedback"]
+    helpful: bool
+
+
+class AgentConversationClosed(AgentEvent):
+    type: Literal["agent.conversation_closed"]
+
+
+# --- config (key: account_id, compacted) -------------------------------------
+
+
+class ConfigUpdated(Event):
+    """The account's whole configuration document (latest one wins).
+
+    The document's own shape is validated by `schemas.config.AccountConfig`
+    when it is applied; here it only has to be an object.
+    """
+
+    type: Literal["config.updated"]
+    config: dict
+
+
+TicketEvent = Annotated[TicketCreated | TicketUpdated | TicketMerged | TicketDeleted, Field(discriminator="type")]
+AgentEvents = (
+    AgentConversationStarted
+    | AgentAnswered
+    | AgentUnanswered
+    | AgentHandedOff
+    | AgentResolved
+    | AgentFeedback
+    | AgentConversationClosed
+)
+
+AnyEvent = Annotated[
+    TicketCreated
+    | TicketUpdated
+    | TicketMerged
+    | TicketDeleted
+    | MessageCreated
+    | FeedbackSubmitted
+    | RepStatusChanged
+    | CallEnded
+    | AgentConversationStarted
+    | AgentAnswered
+    | AgentUnanswered
+    | AgentHandedOff
+    | AgentResolved
+    | AgentFeedback
+    | AgentConversationClosed
+    | ConfigUpdated,
+    Field(discriminator="type"),
+]
+
+ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+EVENT_MODELS: dict[str, type[Event]] = {
+    m.model_fields["type"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in AnyEvent.__origin__.__args__  # type: ignore[attr-defined]
+}

@@ -1,0 +1,92 @@
+"""The one boundary to ClickHouse: embedded (chDB) or server, same API.
+
+`chdb:///dir` opens chDB in-process (one process per directory: chDB locks
+it), `http(s)://user:pass@host:port/db` a server. Everything else in
+deskpulse talks to ClickHouse through `Warehouse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+
+class WarehouseError(RuntimeError):
+    """A ClickHouse problem worth one clear line to the user."""
+
+
+def connect(dsn: str) -> Client:
+    parsed = urlparse(dsn)
+    if parsed.scheme == "chdb":
+        Path(parsed.path).mkdir(parents=True, exist_ok=True)
+    elif parsed.scheme not in ("http", "https"):
+        raise WarehouseError(f"unsupported ClickHouse DSN {dsn!r}: use chdb:///dir or http://user:pass@host:8123/db")
+    try:
+        return clickhouse_connect.get_client(dsn=dsn)
+    except Exception as exc:  # the driver raises many types; the user needs one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "EmbeddedServer" in first or "chdb engine" in first:
+            first = f"the embedded ClickHouse at {parsed.path} is in use by another process ({first})"
+        raise WarehouseError(first) from exc
+
+
+class Warehouse:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @classmethod
+    def open(cls, dsn: str) -> Warehouse:
+        return cls(connect(dsn))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        return self.client.command(sql, parameters=parameters)
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False):
+        settings = {"readonly": 1} if readonly else None
+        return self.client.query(sql, parameters=parameters, settings=settings)
+
+    def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
+        self.client.insert(table, data, column_names=list(columns), column_oriented=True)
+
+    def watermarks(self, table: str, source: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+        """Highest stored source offset per partition of `topic` (on broker `source`) in `table`."""
+        result = self.query(
+            f"SELECT _partition, max(_offset) FROM {table} "  # table names come from code, never from input
+            "WHERE _source = {source:String} AND _topic = {topic:String} "
+            "AND _partition IN {partitions:Array(UInt32)} GROUP BY _partition",
+            {"source": source, "topic": topic, "partitions": list(partitions)},
+        )
+        return {int(p): int(o) for p, o in result.result_rows}
+
+    def recent_event_ids(self, table: str, topic: str, partition: int, limit: int) -> list[str]:
+        """The newest event ids stored from one partition, newest first (any broker)."""
+        result = self.query(
+            f"SELECT event_id FROM {table} WHERE _topic = {{topic:String}} AND _partition = {{partition:UInt32}} "
+            "ORDER BY _ingested_at DESC, _offset DESC LIMIT {limit:UInt64}",
+            {"topic": topic, "partition": partition, "limit": limit},
+        )
+        return [row[0] for row in result.result_rows]
+
+    def table_counts(self) -> dict[str, int]:
+        result = self.query(
+            "SELECT name, total_rows FROM system.tables WHERE database = currentDatabase() "
+            "AND engine LIKE '%MergeTree' ORDER BY name"
+        )
+        return {name: int(rows or 0) for name, rows in result.result_rows}
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

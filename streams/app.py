@@ -1,0 +1,121 @@
+"""The Faust worker: app, web endpoints, and the ingest service it runs.
+
+Faust provides the process: lifecycle and signals, the web server
+(/metrics, /stats, /sql, /healthz) and timers. The event topics themselves
+are consumed in batches by `IngestService` (see streams/ingest.py for why).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import faust
+from pydantic import ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from deskpulse.broker import cluster_id, ensure_topics
+from deskpulse.output import jsonable
+from deskpulse.settings import Settings
+from schemas.events import ConfigUpdated
+from sinks.clickhouse import Warehouse
+from sinks.migrate import migrate
+from streams.config_store import ConfigStore
+from streams.ingest import IngestService
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tuple[faust.App, IngestService]:
+    app = faust.App(
+        # Its own group per process: every worker must read every account's
+        # configuration (from the start of the compacted topic), not a share.
+        f"{settings.group_id}-config-{uuid.uuid4().hex[:8]}",
+        consumer_auto_offset_reset="earliest",
+        broker=settings.broker,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        datadir=tempfile.mkdtemp(prefix="deskpulse-faust-"),  # no Faust tables: nothing to keep
+        topic_disable_leader=True,
+        broker_rebalance_timeout=int(settings.extra.get("rebalance_timeout_ms", 10_000)) / 1000,
+        broker_session_timeout=int(settings.extra.get("session_timeout_ms", 10_000)) / 1000,
+        broker_heartbeat_interval=1,
+        topic_partitions=settings.partitions,
+    )
+    config = ConfigStore()
+    ingest = IngestService(settings, warehouse, config, source_id, loop=app.loop, beacon=app.beacon)
+
+    # Configuration is low-volume and must reach every worker: a plain Faust
+    # agent applies it (the ingest service only archives it in ClickHouse).
+    config_topic = app.topic(settings.topic("config"), value_serializer="raw", key_serializer="raw")
+
+    @app.agent(config_topic)
+    async def apply_config(stream):
+        async for value in stream:
+            try:
+                event = ConfigUpdated.model_validate_json(value)
+            except ValidationError as exc:
+                log.warning("ignoring invalid config event (it is dead-lettered by ingest): %s", exc.errors()[0])
+                continue
+            if config.apply(event):
+                log.info("configuration of %s applied", event.account_id)
+
+    @app.page("/metrics")
+    async def prometheus_metrics(self, request):
+        await ingest.lag()
+        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/stats")
+    async def stats(self, request):
+        return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag()})
+
+    @app.page("/healthz")
+    async def healthz(self, request):
+        return self.json({"ok": True})
+
+    @app.page("/sql")
+    async def sql(self, request):
+        # Read-only SQL for local tools while this process holds the embedded
+        # ClickHouse (chDB allows one process per directory). Bound to
+        # settings.web_host (loopback by default); ClickHouse enforces readonly.
+        body = await request.json()
+        try:
+            result = await ingest._db_call(
+                lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
+        except Exception as exc:
+            return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)
+        rows = [[jsonable(v) for v in row] for row in result.result_rows]
+        return self.json({"columns": list(result.column_names), "rows": rows})
+
+    return app, ingest
+
+
+def worker_file(settings: Settings) -> Path:
+    return settings.data_dir / "worker.json"
+
+
+def run_worker(settings: Settings, loglevel: str = "warn") -> int:
+    """Migrate, then run the worker until SIGINT/SIGTERM. Blocks."""
+    warehouse = Warehouse.open(settings.clickhouse_dsn)
+    migrate(warehouse, settings.clickhouse_cluster)
+    ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
+    app, ingest = create_app(settings, warehouse, cluster_id(settings.bootstrap))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    marker = worker_file(settings)
+    marker.write_text(json.dumps({"pid": os.getpid(), "web": f"http://{settings.web_host}:{settings.web_port}",
+                                  "clickhouse": settings.clickhouse_dsn}))
+    try:
+        worker = faust.Worker(app, ingest, loglevel=loglevel, redirect_stdouts=False, quiet=True)
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    finally:
+        if marker.exists() and json.loads(marker.read_text()).get("pid") == os.getpid():
+            marker.unlink()
+        warehouse.close()
+    return 0

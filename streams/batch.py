@@ -1,0 +1,96 @@
+"""One sink batch: what a run of consumed records turns into (pure).
+
+Records are sorted into column batches per table, dead letters and
+duplicates. Two rules make redelivery harmless:
+- a record whose offset is at or below its table's stored watermark for
+  that partition is already in ClickHouse: it is skipped (but ticket events
+  are still re-applied to ticket state, which is idempotent);
+- an event id already seen in this partition's window is a duplicate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from schemas.events import ConfigUpdated, Event
+from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_letter_row, event_row, table_columns
+from streams.decode import DeadLetter, SourceRef, decode
+from streams.dedupe import SeenIds
+
+TICKET_TYPES = frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})
+# (table, topic, partition) -> highest offset stored in that table.
+Watermarks = dict[tuple[str, str, int], int]
+
+
+@dataclass(slots=True)
+class Batch:
+    started: float = field(default_factory=time.monotonic)
+    records: int = 0
+    tables: dict[str, ColumnBatch] = field(default_factory=dict)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
+    config_events: list[ConfigUpdated] = field(default_factory=list)
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    consumed: Counter = field(default_factory=Counter)  # (topic, type)
+    duplicates: Counter = field(default_factory=Counter)  # topic
+    already_stored: int = 0
+
+    def rows(self) -> int:
+        return sum(b.rows for b in self.tables.values())
+
+    def _table(self, name: str) -> ColumnBatch:
+        batch = self.tables.get(name)
+        if batch is None:
+            batch = self.tables[name] = ColumnBatch(table_columns(name))
+        return batch
+
+
+@dataclass(slots=True)
+class BatchBuilder:
+    """Turns records into a Batch; owns the per-partition dedupe windows."""
+
+    dedupe_capacity: int
+    source_id: str  # the broker's cluster id: offsets are only comparable within one broker
+    watermarks: Watermarks = field(default_factory=dict)
+    seen: dict[tuple[str, int], SeenIds] = field(default_factory=dict)
+
+    def seen_ids(self, topic: str, partition: int) -> SeenIds:
+        ids = self.seen.get((topic, partition))
+        if ids is None:
+            ids = self.seen[(topic, partition)] = SeenIds(self.dedupe_capacity)
+        return ids
+
+    def forget(self, topic: str, partition: int) -> None:
+        """Drop a revoked partition's memory; its next owner reloads it."""
+        self.seen.pop((topic, partition), None)
+        for key in [k for k in self.watermarks if k[1:] == (topic, partition)]:
+            del self.watermarks[key]
+
+    def add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None) -> None:
+        batch.records += 1
+        batch.next_offsets[(source.topic, source.partition)] = source.offset + 1
+        outcome = decode(source, key, value)
+        if isinstance(outcome, DeadLetter):
+            if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
+                batch.dead_letters.append(outcome)
+                batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(outcome, self.source_id))
+            else:
+                batch.already_stored += 1
+            return
+        event = outcome
+        if not self.seen_ids(source.topic, source.partition).add(event.event_id):
+            batch.duplicates[source.topic] += 1
+            return
+        batch.consumed[(source.topic, event.type)] += 1  # type: ignore[attr-defined]
+        if event.type in TICKET_TYPES:  # type: ignore[attr-defined]
+            batch.ticket_events.append((event, source))
+        elif isinstance(event, ConfigUpdated):
+            batch.config_events.append(event)
+        table = TABLE_OF_TOPIC[source.topic]
+        if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
+            batch.already_stored += 1
+            return
+        name, row = event_row(event, source, self.source_id)
+        batch._table(name).append(row)

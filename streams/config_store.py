@@ -1,0 +1,42 @@
+"""Latest configuration per account, as applied from the config topic."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from schemas.config import DEFAULT_PIPELINE, AccountConfig
+from schemas.events import ConfigUpdated
+
+_DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
+
+
+class ConfigStore:
+    def __init__(self) -> None:
+        self._configs: dict[str, tuple[tuple, AccountConfig]] = {}
+        self.rejected: list[tuple[str, str]] = []  # (account_id, reason)
+
+    def apply(self, event: ConfigUpdated) -> bool:
+        """Keep the newest valid document per account; return whether it was taken."""
+        stamp = (event.occurred_at, event.event_id)
+        current = self._configs.get(event.account_id)
+        if current is not None and current[0] >= stamp:
+            return False
+        try:
+            config = AccountConfig.model_validate(event.config)
+        except ValidationError as exc:
+            self.rejected.append((event.account_id, str(exc).splitlines()[0]))
+            return False
+        self._configs[event.account_id] = (stamp, config)
+        return True
+
+    def get(self, account_id: str) -> AccountConfig:
+        found = self._configs.get(account_id)
+        return found[1] if found else AccountConfig()
+
+    def is_closed_stage(self, account_id: str, pipeline: str, status: str) -> bool:
+        found = self._configs.get(account_id)
+        if found is None:
+            return status in _DEFAULT_CLOSED
+        closed = found[1].closed_stages()
+        # A pipeline missing from the config falls back to the default's names.
+        return status in closed.get(pipeline, _DEFAULT_CLOSED)

@@ -1,0 +1,17 @@
+"""Prometheus metrics of the worker (served on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_CONSUMED = Counter("deskpulse_events_consumed_total", "Valid events consumed", ["topic", "type"])
+DEAD_LETTERED = Counter("deskpulse_dead_lettered_total", "Records sent to the dead-letter topic", ["topic", "reason"])
+DUPLICATES = Counter("deskpulse_duplicates_dropped_total", "Events dropped as duplicate event_id", ["topic"])
+ALREADY_STORED = Counter("deskpulse_redelivered_skipped_total", "Redelivered records already in ClickHouse")
+ROWS_WRITTEN = Counter("deskpulse_rows_written_total", "Rows inserted into ClickHouse", ["table"])
+SINK_BATCH_ROWS = Histogram("deskpulse_sink_batch_rows", "Rows per sink flush",
+                            buckets=(10, 100, 1_000, 5_000, 10_000, 20_000, 50_000, 100_000))
+SINK_FLUSH_SECONDS = Histogram("deskpulse_sink_flush_seconds", "Time to write one batch to ClickHouse and commit",
+                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+SINK_ERRORS = Counter("deskpulse_sink_errors_total", "Failed ClickHouse writes (retried)")
+CONSUMER_LAG = Gauge("deskpulse_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
