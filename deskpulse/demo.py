@@ -35,7 +35,8 @@ class WorkerProcess:
         self.web = f"http://127.0.0.1:{web_port}"
         self.web_port = web_port
         self.log_path = log_path
-        self.env = {**os.environ, **FAST_GROUP_ENV, **(env or {})}
+        self.env = {**os.environ, **FAST_GROUP_ENV, "DESKPULSE_GROUP_ID": settings.group_id,
+                    "DESKPULSE_PARTITIONS": str(settings.partitions), **(env or {})}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
@@ -43,7 +44,7 @@ class WorkerProcess:
                 "--broker", str(self.settings.broker), "--topic-prefix", self.settings.topic_prefix]
         if self.settings.clickhouse:
             args += ["--clickhouse", self.settings.clickhouse]
-        args += ["worker", "--web-port", str(self.web_port)]
+        args += ["worker", "--web-port", str(self.web_port), "--loglevel", os.environ.get("DESKPULSE_LOGLEVEL", "warn")]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     field_validator,
     model_validator,
@@ -57,6 +58,7 @@ class Event(BaseModel):
 # --- tickets (key: ticket_id) ------------------------------------------------
 
 TICKET_FIELDS = ("status", "pipeline", "owner_id", "team_id", "priority", "category", "subject", "channel")
+_NOT_CLEARABLE = frozenset({"status", "pipeline", "priority", "channel"})
 
 
 class TicketCreated(Event):
@@ -91,18 +93,22 @@ class TicketUpdated(Event):
     subject: str | None = Field(default=None, max_length=2000)
     channel: Channel | None = None
 
+    _changed: tuple[str, ...] = PrivateAttr(default=())
+
     @model_validator(mode="after")
     def _something_changed(self) -> TicketUpdated:
-        if not self.changed_fields:
+        changed = tuple(f for f in TICKET_FIELDS if f in self.model_fields_set)
+        self._changed = changed
+        if not changed:
             raise ValueError(f"ticket.updated must change at least one of: {', '.join(TICKET_FIELDS)}")
-        for name in ("status", "pipeline", "priority", "channel"):
-            if name in self.model_fields_set and getattr(self, name) is None:
+        for name in changed:
+            if name in _NOT_CLEARABLE and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be cleared")
         return self
 
     @property
     def changed_fields(self) -> tuple[str, ...]:
-        return tuple(f for f in TICKET_FIELDS if f in self.model_fields_set)
+        return self._changed
 
 
 class TicketMerged(Event):

@@ -30,19 +30,25 @@ TicketCols = ("account_id", "event_id", "type", "occurred_at", "ticket_id", "cha
               "merged_ticket_id", "schema_version")
 
 
+_NO_CHANGE: list[str] = []
+
+
 def _ticket_row(e: Any) -> tuple:
+    # One branch per type: reading an attribute a model does not have goes
+    # through pydantic's slow __getattr__, and this runs for every event.
+    if e.type == "ticket.created":
+        changed = [f for f in ("status", "pipeline", "owner_id", "team_id", "priority", "category", "subject",
+                               "channel") if getattr(e, f) is not None]
+        return (e.account_id, e.event_id, e.type, e.occurred_at, e.ticket_id, changed, e.status, e.pipeline,
+                _s(e.owner_id), _s(e.team_id), e.priority, _s(e.category), _s(e.subject), e.channel,
+                _s(e.contact_id), "", e.schema_version)
     if e.type == "ticket.updated":
-        changed = list(e.changed_fields)
-    elif e.type == "ticket.created":
-        changed = [f for f in ("status", "pipeline", "owner_id", "team_id", "priority", "category", "subject", "channel")
-                   if getattr(e, f) is not None]
-    else:
-        changed = []
-    return (e.account_id, e.event_id, e.type, e.occurred_at, e.ticket_id, changed, _s(getattr(e, "status", None)),
-            _s(getattr(e, "pipeline", None)), _s(getattr(e, "owner_id", None)), _s(getattr(e, "team_id", None)),
-            _s(getattr(e, "priority", None)), _s(getattr(e, "category", None)), _s(getattr(e, "subject", None)),
-            _s(getattr(e, "channel", None)), _s(getattr(e, "contact_id", None)),
-            _s(getattr(e, "merged_ticket_id", None)), e.schema_version)
+        return (e.account_id, e.event_id, e.type, e.occurred_at, e.ticket_id, list(e.changed_fields), _s(e.status),
+                _s(e.pipeline), _s(e.owner_id), _s(e.team_id), _s(e.priority), _s(e.category), _s(e.subject),
+                _s(e.channel), "", "", e.schema_version)
+    merged = e.merged_ticket_id if e.type == "ticket.merged" else ""
+    return (e.account_id, e.event_id, e.type, e.occurred_at, e.ticket_id, _NO_CHANGE, "", "", "", "", "", "", "",
+            "", "", merged, e.schema_version)
 
 
 TABLES: dict[str, tuple[tuple[str, ...], Callable[[Any], tuple]]] = {
@@ -100,19 +106,24 @@ assert set(TABLE_OF_TOPIC) == {spec.name for spec in set(TOPIC_OF_TYPE.values())
 
 @dataclass(slots=True)
 class ColumnBatch:
-    """Rows for one table, kept as one list per column."""
+    """Rows for one table; turned into one list per column when written."""
 
     columns: Sequence[str]
-    data: list[list[Any]] = field(default_factory=list)
-    rows: int = 0
+    _rows: list[tuple] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.data = [[] for _ in self.columns]
+    def append(self, row: tuple) -> None:
+        self._rows.append(row)
 
-    def append(self, row: Sequence[Any]) -> None:
-        for column, value in zip(self.data, row, strict=True):
-            column.append(value)
-        self.rows += 1
+    @property
+    def rows(self) -> int:
+        return len(self._rows)
+
+    @property
+    def data(self) -> list[tuple]:
+        """Column-oriented: the transpose is done in C by zip."""
+        if self._rows and len(self._rows[0]) != len(self.columns):
+            raise ValueError(f"rows have {len(self._rows[0])} values for {len(self.columns)} columns")
+        return list(zip(*self._rows, strict=True)) if self._rows else [() for _ in self.columns]
 
 
 def event_row(event: Event, source: SourceRef, source_id: str) -> tuple[str, tuple]:

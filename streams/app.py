@@ -79,18 +79,20 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
         return self.json({"ok": True})
 
     @app.page("/sql")
-    async def sql(self, request):
-        # Read-only SQL for local tools while this process holds the embedded
-        # ClickHouse (chDB allows one process per directory). Bound to
-        # settings.web_host (loopback by default); ClickHouse enforces readonly.
-        body = await request.json()
-        try:
-            result = await ingest._db_call(
-                lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
-        except Exception as exc:
-            return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)
-        rows = [[jsonable(v) for v in row] for row in result.result_rows]
-        return self.json({"columns": list(result.column_names), "rows": rows})
+    class ReadOnlySql(faust.web.View):
+        """Read-only SQL for local tools while this process holds the embedded
+        ClickHouse (chDB allows one process per directory). Bound to
+        settings.web_host (loopback by default); ClickHouse enforces readonly."""
+
+        async def post(self, request):
+            body = await request.json()
+            try:
+                result = await ingest._db_call(
+                    lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
+            except Exception as exc:
+                return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)
+            rows = [[jsonable(v) for v in row] for row in result.result_rows]
+            return self.json({"columns": list(result.column_names), "rows": rows})
 
     return app, ingest
 

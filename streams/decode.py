@@ -59,7 +59,7 @@ def explain(exc: ValidationError) -> tuple[str, str]:
     kind = first["type"]
     if kind == "json_invalid":
         return "invalid_json", f"invalid JSON: {first['ctx'].get('error', first['msg'])}"
-    if kind in ("model_type", "model_attributes_type"):
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "invalid_json", "the message is JSON but not an object"
     if kind == "union_tag_not_found":
         return "schema", "missing field 'type'"

@@ -86,6 +86,9 @@ class IngestService(Service):
         self._logical = {settings.topic(t.name): t.name for t in TOPICS}
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
+        # aiokafka may fetch for new partitions before our assignment callback
+        # has read their stored progress back: records wait for this.
+        self._settled = asyncio.Event()
 
     async def _db_call(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -128,8 +131,13 @@ class IngestService(Service):
                 continue
             if records and self.stats.first_record_at is None:
                 self.stats.first_record_at = time.time()
+            if records and not self._settled.is_set():
+                await self._settled.wait()
+            assigned = self.consumer.assignment()
             batch, add, logical = self.batch, self.builder.add, self._logical
             for tp, recs in records.items():
+                if tp not in assigned:
+                    continue  # revoked meanwhile: uncommitted, its new owner reads it again
                 topic = logical[tp.topic]
                 for r in recs:
                     add(batch, SourceRef(topic, tp.partition, r.offset), r.key, r.value)
@@ -266,6 +274,7 @@ class IngestService(Service):
     async def partitions_revoked(self, revoked) -> None:
         # Everything consumed so far is written and committed before another
         # worker may take these partitions over.
+        self._settled.clear()
         await self._finish_flushes()
         for tp in revoked:
             topic = self._logical.get(tp.topic)
@@ -280,7 +289,9 @@ class IngestService(Service):
             if tp.topic in self._logical:
                 by_topic.setdefault(self._logical[tp.topic], []).append(tp.partition)
         await self._db_call(self._load_progress, by_topic)
-        log.info("assigned %s", {t: sorted(p) for t, p in by_topic.items()})
+        self._settled.set()
+        log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
+                 {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})
 
     def _load_progress(self, by_topic: dict[str, list[int]]) -> None:
         """Read back what ClickHouse already holds for newly assigned partitions."""
