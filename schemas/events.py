@@ -8,6 +8,7 @@ clock cannot create a partition in year 1970 or 2999.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -16,7 +17,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     TypeAdapter,
     field_validator,
     model_validator,
@@ -28,6 +28,17 @@ SCHEMA_VERSION = 1
 # the future bound tolerates producer clock skew.
 EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE_SKEW = timedelta(days=1)
+
+_latest = [0.0, EARLIEST_EVENT_TIME]  # [monotonic time computed, bound]
+
+
+def _latest_event_time() -> datetime:
+    """now + MAX_FUTURE_SKEW, refreshed once a second: validation runs per event."""
+    tick = time.monotonic()
+    if tick - _latest[0] > 1.0:
+        _latest[0], _latest[1] = tick, datetime.now(UTC) + MAX_FUTURE_SKEW
+    return _latest[1]  # type: ignore[return-value]
+
 
 Channel = Literal["chat", "email", "form", "phone", "messenger", "api", "other"]
 Priority = Literal["low", "medium", "high", "urgent"]
@@ -50,7 +61,7 @@ class Event(BaseModel):
         value = value.astimezone(UTC)
         if value < EARLIEST_EVENT_TIME:
             raise ValueError(f"occurred_at {value.isoformat()} is before {EARLIEST_EVENT_TIME.date()}")
-        if value > datetime.now(UTC) + MAX_FUTURE_SKEW:
+        if value > _latest_event_time():
             raise ValueError(f"occurred_at {value.isoformat()} is more than a day in the future")
         return value
 
@@ -93,12 +104,9 @@ class TicketUpdated(Event):
     subject: str | None = Field(default=None, max_length=2000)
     channel: Channel | None = None
 
-    _changed: tuple[str, ...] = PrivateAttr(default=())
-
     @model_validator(mode="after")
     def _something_changed(self) -> TicketUpdated:
-        changed = tuple(f for f in TICKET_FIELDS if f in self.model_fields_set)
-        self._changed = changed
+        changed = self.changed_fields
         if not changed:
             raise ValueError(f"ticket.updated must change at least one of: {', '.join(TICKET_FIELDS)}")
         for name in changed:
@@ -108,7 +116,9 @@ class TicketUpdated(Event):
 
     @property
     def changed_fields(self) -> tuple[str, ...]:
-        return self._changed
+        # Recomputed rather than cached: pydantic private attributes cost more.
+        fields_set = self.model_fields_set
+        return tuple(f for f in TICKET_FIELDS if f in fields_set)
 
 
 class TicketMerged(Event):

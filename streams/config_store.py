@@ -13,6 +13,7 @@ _DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
 class ConfigStore:
     def __init__(self) -> None:
         self._configs: dict[str, tuple[tuple, AccountConfig]] = {}
+        self._closed: dict[str, dict[str, frozenset[str]]] = {}  # derived once per config, read per ticket
         self.rejected: list[tuple[str, str]] = []  # (account_id, reason)
 
     def apply(self, event: ConfigUpdated) -> bool:
@@ -27,6 +28,7 @@ class ConfigStore:
             self.rejected.append((event.account_id, str(exc).splitlines()[0]))
             return False
         self._configs[event.account_id] = (stamp, config)
+        self._closed[event.account_id] = config.closed_stages()
         return True
 
     def get(self, account_id: str) -> AccountConfig:
@@ -34,9 +36,8 @@ class ConfigStore:
         return found[1] if found else AccountConfig()
 
     def is_closed_stage(self, account_id: str, pipeline: str, status: str) -> bool:
-        found = self._configs.get(account_id)
-        if found is None:
+        closed = self._closed.get(account_id)
+        if closed is None:
             return status in _DEFAULT_CLOSED
-        closed = found[1].closed_stages()
         # A pipeline missing from the config falls back to the default's names.
         return status in closed.get(pipeline, _DEFAULT_CLOSED)

@@ -9,7 +9,7 @@ a batch after a crash and reload state from ClickHouse on a cache miss.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.events import TICKET_FIELDS, TicketCreated, TicketDeleted, TicketMerged, TicketUpdated
@@ -72,12 +72,5 @@ def apply(state: TicketState | None, event: TicketEvent) -> TicketState:
             values[name], stamps[name] = value, stamp
 
     updated_at = event.occurred_at if state.updated_at is None else max(state.updated_at, event.occurred_at)
-    return replace(
-        state,
-        created_at=created_at,
-        values=values,
-        stamps=stamps,
-        deleted=deleted,
-        updated_at=updated_at,
-        version=state.version + 1,
-    )
+    return TicketState(state.account_id, state.ticket_id, created_at, values, stamps, deleted, updated_at,
+                       state.version + 1)
