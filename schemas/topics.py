@@ -14,7 +14,8 @@ class TopicSpec:
 
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec("tickets", "ticket_id", frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})),
+    TopicSpec("tickets", "ticket_id",
+              frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})),
     TopicSpec("messages", "ticket_id", frozenset({"message.created"})),
     TopicSpec("feedback", "ticket_id", frozenset({"feedback.submitted"})),
     TopicSpec("availability", "rep_id", frozenset({"rep.status_changed"})),

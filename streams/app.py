@@ -15,8 +15,8 @@ import uuid
 from pathlib import Path
 
 import faust
-from pydantic import ValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 
 from deskpulse.broker import cluster_id, ensure_topics
 from deskpulse.output import jsonable

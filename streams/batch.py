@@ -71,7 +71,14 @@ class BatchBuilder:
     def add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None) -> None:
         batch.records += 1
         batch.next_offsets[(source.topic, source.partition)] = source.offset + 1
-        outcome = decode(source, key, value)
+        try:
+            self._add(batch, source, key, value, decode(source, key, value))
+        except Exception as exc:  # a bug must not stop the pipeline or lose the record
+            self._add(batch, source, key, value,
+                      DeadLetter(source, "internal", f"internal error: {type(exc).__name__}: {exc}", key, value))
+
+    def _add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None,
+             outcome: Event | DeadLetter) -> None:
         if isinstance(outcome, DeadLetter):
             if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
                 batch.dead_letters.append(outcome)

@@ -295,10 +295,11 @@ class IngestService(Service):
 
     def _load_progress(self, by_topic: dict[str, list[int]]) -> None:
         """Read back what ClickHouse already holds for newly assigned partitions."""
+        source = self.builder.source_id
         for topic, partitions in by_topic.items():
             table = TABLE_OF_TOPIC[topic]
             for name in (table, DEAD_LETTER_TABLE):
-                for partition, offset in self.warehouse.watermarks(name, self.builder.source_id, topic, partitions).items():
+                for partition, offset in self.warehouse.watermarks(name, source, topic, partitions).items():
                     self.builder.watermarks[(name, topic, partition)] = offset
             for partition in partitions:
                 seen = self.builder.seen_ids(topic, partition)

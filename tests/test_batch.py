@@ -60,3 +60,16 @@ def test_seen_ids_remember_exactly_the_last_capacity_distinct_ids(ids, capacity)
         if fresh:
             order.append(key)
     assert len(seen) == min(capacity, len(order))
+
+
+def test_an_internal_error_dead_letters_the_record_instead_of_crashing(monkeypatch):
+    import streams.batch as batch_module
+
+    def broken(event, source, source_id):
+        raise KeyError("no row mapping")
+
+    monkeypatch.setattr(batch_module, "event_row", broken)
+    _, batch = build([("tickets", 0, raw(created("t1")))])
+    assert [d.reason_code for d in batch.dead_letters] == ["internal"]
+    assert "KeyError" in batch.dead_letters[0].reason
+    assert batch.next_offsets == {("tickets", 0): 1}

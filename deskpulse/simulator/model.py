@@ -210,7 +210,7 @@ class Simulation:
         if ticket.deleted or ticket.merged:
             return
         account = ticket.account
-        for i in range(series):
+        for _ in range(series):
             self._emit(account, "message.created", message_id=self._id("m"), ticket_id=ticket.ticket_id,
                        direction="inbound", sender_type="customer", sender_id=ticket.contact_id,
                        channel=ticket.channel)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 
-from sinks.clickhouse import Warehouse
-
 FREQUENCIES = ("day", "week", "month", "quarter", "year")
 FILTERS = ("account", "channel", "priority", "team", "pipeline", "category")
 # The time zone of an account's latest configuration ('' if it has none).
