@@ -122,13 +122,14 @@ def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ra
 @click.option("--history-days", type=float, default=7.0, show_default=True)
 @click.option("--bad-ratio", type=click.FloatRange(0, 1), default=0.001, show_default=True)
 @click.option("--web-port", type=int, help="Worker web port (default: a free one).")
+@click.option("--fresh", is_flag=True, help="Wipe the embedded ClickHouse of an earlier demo first.")
 @click.pass_context
-def demo(ctx: click.Context, duration, seed, rate, history_days, bad_ratio, web_port) -> None:
+def demo(ctx: click.Context, duration, seed, rate, history_days, bad_ratio, web_port, fresh) -> None:
     """Embedded broker + worker + simulated traffic: a week of history, then live."""
     from deskpulse.demo import run_demo
 
     sys.exit(run_demo(_settings(ctx), duration=duration, seed=seed, rate=rate, history_days=history_days,
-                      bad_ratio=bad_ratio, web_port=web_port, echo=click.echo))
+                      bad_ratio=bad_ratio, web_port=web_port, echo=click.echo, fresh=fresh))
 
 
 @cli.command()

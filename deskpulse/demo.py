@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,9 +99,26 @@ class WorkerProcess:
             self.process.wait()
 
 
+def _stored_ticket_events(settings: Settings) -> int:
+    from sinks.clickhouse import Warehouse
+    from sinks.migrate import migrate
+
+    warehouse = Warehouse.open(settings.clickhouse_dsn)
+    try:
+        migrate(warehouse, settings.clickhouse_cluster)
+        return int(warehouse.command("SELECT count() FROM ticket_events"))
+    finally:
+        warehouse.close()
+
+
 def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: float, history_days: float,
-             bad_ratio: float, web_port: int | None, echo: Callable[[str], None]) -> int:
+             bad_ratio: float, web_port: int | None, echo: Callable[[str], None], fresh: bool = False) -> int:
+    if fresh and settings.clickhouse is None:
+        shutil.rmtree(settings.data_dir / "clickhouse", ignore_errors=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # A second demo on the same data continues it instead of seeding a second,
+    # overlapping week of history (which would double every figure).
+    seed_history = _stored_ticket_events(settings) == 0
     logs = settings.data_dir / "logs"
     logs.mkdir(exist_ok=True)
     broker = None
@@ -109,7 +127,8 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         settings = settings.with_overrides(broker=broker.url)
     worker = None
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGINT too: a demo started from a script may have inherited "ignore SIGINT".
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
         worker = WorkerProcess(settings, web_port or free_port(), logs / "worker.log").start()
@@ -124,17 +143,19 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         rng = random.Random(seed ^ 0x5EED)
         produced = Produced()
         now = datetime.now(UTC)
-        sim = Simulation(seed, now - timedelta(days=history_days))
-        send_all(producer, settings, sim.events(now), bad_ratio=bad_ratio, rng=rng, stats=produced)
-        producer.flush()
-        echo(f"history     {produced.events} events for the last {history_days:g} days; now live at ~{rate:g}/s"
-             + (f" for {duration:g}s" if duration else " (Ctrl-C to stop)"))
+        if seed_history:
+            sim = Simulation(seed, now - timedelta(days=history_days))
+            send_all(producer, settings, sim.events(now), bad_ratio=bad_ratio, rng=rng, stats=produced)
+            producer.flush()
+            echo(f"history     {produced.events} events for the last {history_days:g} days")
+        else:
+            # Mixed with the time: the same seed would repeat the stored events' ids.
+            sim = Simulation(seed ^ int(now.timestamp()), now)
+            echo("history     kept from the previous demo in this data dir (--fresh starts over)")
+        echo(f"live        ~{rate:g} events/s" + (f" for {duration:g}s" if duration else " (Ctrl-C to stop)"))
         if duration:
             threading.Timer(duration, stop.set).start()
-        try:
-            send_all(producer, settings, live(sim, stop, rate), bad_ratio=bad_ratio, rng=rng, stats=produced)
-        except KeyboardInterrupt:
-            stop.set()
+        send_all(producer, settings, live(sim, stop, rate), bad_ratio=bad_ratio, rng=rng, stats=produced)
         producer.flush()
         producer.close()
 
@@ -154,7 +175,8 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
             warehouse.close()
         return 0 if code == 0 else code
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stop.set()
         if worker is not None:
             worker.stop()

@@ -122,7 +122,7 @@ class Simulation:
         heapq.heappush(self._queue, _Action(when, next(self._seq), run))
 
     def _after(self, minutes: float, run: Callable[[], None]) -> None:
-        self._at(self.now + timedelta(minutes=max(minutes, 0.01)), run)
+        self._at(self.now + timedelta(minutes=max(minutes, 1e-5)), run)  # > 0: time always moves on
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}-{uuid.UUID(int=self.rng.getrandbits(128)).hex[:16]}"
@@ -164,6 +164,13 @@ class Simulation:
                 {"id": "closed", "closed": True}]}],
         })
 
+    def arrival_rate(self, account: AccountModel) -> float:
+        """New tickets per hour at this moment, before the intensity multiplier."""
+        hour = self._local_hour(account)
+        daytime = 1.0 if 8 <= hour < 18 else 0.25
+        weekday = 1.0 if self._is_workday(account) else 0.4
+        return account.tickets_per_hour * daytime * weekday
+
     def set_intensity(self, intensity: float) -> None:
         """Change the ticket arrival rate from now on."""
         self.intensity = intensity
@@ -174,10 +181,7 @@ class Simulation:
     def _arrival(self, account: AccountModel, generation: int) -> None:
         if generation != self._generation:
             return
-        hour = self._local_hour(account)
-        daytime = 1.0 if 8 <= hour < 18 else 0.25
-        weekday = 1.0 if self._is_workday(account) else 0.4
-        rate = account.tickets_per_hour * daytime * weekday * self.intensity  # per hour
+        rate = self.arrival_rate(account) * self.intensity  # per hour
         self._after(self.rng.expovariate(rate) * 60, lambda: self._arrival(account, generation))
         channel = self.rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
         if channel == "chat" and self.rng.random() < 0.45:

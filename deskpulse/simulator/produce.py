@@ -63,8 +63,21 @@ def history(seed: int, start: datetime, days: float, intensity: float = 1.0) -> 
 def live(sim: Simulation, stop: threading.Event, rate: float | None = None) -> Iterator[dict]:
     """Go on from `sim.now` in real time: events are released as the wall clock reaches them."""
     if rate:
-        sim.set_intensity(max(rate / (EVENTS_PER_TICKET * sum(a.tickets_per_hour for a in sim.accounts) / 3600), 0.01))
+        # Calibrated on the arrival rate of this hour of this weekday; the
+        # stream reaches `rate` once replies to the first tickets come in.
+        per_hour = sum(sim.arrival_rate(a) for a in sim.accounts)
+        sim.set_intensity(max(rate / (EVENTS_PER_TICKET * per_hour / 3600), 0.01))
+    window_start, in_window = time.monotonic(), 0
     while not stop.is_set():
         now = datetime.now(UTC)
-        yield from sim.events(now)
+        for event in sim.events(now):
+            in_window += 1
+            yield event
+        elapsed = time.monotonic() - window_start
+        if rate and elapsed >= 5.0:
+            # Follow-ups (replies, closes) arrive minutes after a ticket opens,
+            # so the calibration alone undershoots at first: steer toward `rate`.
+            actual = in_window / elapsed
+            sim.set_intensity(sim.intensity * min(max(rate / max(actual, 0.1), 0.5), 2.0))
+            window_start, in_window = time.monotonic(), 0
         time.sleep(0.05)
