@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -114,9 +115,10 @@ class TicketUpdated(Event):
                 raise ValueError(f"{name} cannot be cleared")
         return self
 
-    @property
+    @cached_property
     def changed_fields(self) -> tuple[str, ...]:
-        # Recomputed rather than cached: pydantic private attributes cost more.
+        # cached_property writes to __dict__ directly (allowed on frozen
+        # models); pydantic private attributes would cost more than they save.
         fields_set = self.model_fields_set
         return tuple(f for f in TICKET_FIELDS if f in fields_set)
 
