@@ -1,0 +1,197 @@
+"""Working-time arithmetic on a business-hours calendar (pure).
+
+Definition: a moment is working time when the wall clock of the calendar's
+time zone shows a time inside one of that day's ranges. A range belongs to
+the day it starts on and may run past midnight (22:00–06:00); a holiday
+removes the ranges that start on it. So on a spring-forward day the skipped
+hour is never worked, and on a fall-back day a repeated hour inside a range
+is worked twice: exactly what the office clock says.
+
+All instants are aware datetimes; results are exact to the microsecond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+DAY_MINUTES = 24 * 60
+Interval = tuple[datetime, datetime]  # [start, end) in UTC
+_SEGMENT = timedelta(hours=6)  # no zone changes its offset twice within six hours
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Weekly ranges in minutes from local midnight (Monday = 0); end may exceed 1440."""
+
+    timezone: str
+    weekly: tuple[tuple[tuple[int, int], ...], ...]
+    holidays: frozenset[date] = frozenset()
+    always: bool = False  # 24/7: every moment is working time
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        if not self.always and len(self.weekly) != 7:
+            raise ValueError("weekly needs one entry per weekday, Monday first")
+        for ranges in self.weekly:
+            for start, end in ranges:
+                if not (0 <= start < DAY_MINUTES and start < end <= start + DAY_MINUTES):
+                    raise ValueError(f"bad range {start}-{end}: minutes from midnight, at most 24 hours long")
+
+    @classmethod
+    def twenty_four_seven(cls) -> WorkCalendar:
+        return cls("UTC", (), always=True)
+
+    # --- intervals ----------------------------------------------------------------
+
+    def intervals(self, start: datetime, end: datetime) -> Iterator[Interval]:
+        """Working intervals within [start, end), in order, non-overlapping, merged."""
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        if end <= start:
+            return
+        if self.always:
+            yield (start, end)
+            return
+        yield from _merge(self._raw_intervals(start, end))
+
+    def _raw_intervals(self, start: datetime, end: datetime) -> Iterator[Interval]:
+        # Local dates whose ranges can reach [start, end): a range starts on its
+        # day and lasts at most 24h, and offsets are within ±18h.
+        first = (start - timedelta(hours=42)).date()
+        last = (end + timedelta(hours=18)).date()
+        day = first
+        while day <= last:
+            if day not in self.holidays:
+                for lo, hi in self.weekly[day.weekday()]:
+                    wall_lo = datetime(day.year, day.month, day.day) + timedelta(minutes=lo)
+                    wall_hi = datetime(day.year, day.month, day.day) + timedelta(minutes=hi)
+                    for a, b in self._wall_to_utc(wall_lo, wall_hi):
+                        a, b = max(a, start), min(b, end)
+                        if a < b:
+                            yield (a, b)
+            day += timedelta(days=1)
+
+    def _wall_to_utc(self, wall_lo: datetime, wall_hi: datetime) -> Iterator[Interval]:
+        """UTC intervals during which the wall clock shows a time in [wall_lo, wall_hi)."""
+        # Within a segment of constant offset, wall = utc + offset.
+        window_lo = (wall_lo - timedelta(hours=18)).replace(tzinfo=UTC)
+        window_hi = (wall_hi + timedelta(hours=18)).replace(tzinfo=UTC)
+        for seg_lo, seg_hi, offset in _offset_segments(self.zone, window_lo, window_hi):
+            a = max((wall_lo - offset).replace(tzinfo=UTC), seg_lo)
+            b = min((wall_hi - offset).replace(tzinfo=UTC), seg_hi)
+            if a < b:
+                yield (a, b)
+
+    # --- arithmetic -------------------------------------------------------------
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """Working time between two instants (0 if end <= start)."""
+        return sum((b - a).total_seconds() for a, b in self.intervals(start, end))
+
+    def add(self, start: datetime, seconds: float, horizon_days: int = 800) -> datetime | None:
+        """The instant at which `seconds` of working time have passed since `start`.
+
+        None when the calendar has no working time within the horizon (a
+        target can then never be reached). With seconds == 0 the answer is
+        `start` itself, even outside working hours.
+        """
+        start = start.astimezone(UTC)
+        if seconds <= 0:
+            return start
+        remaining = timedelta(seconds=seconds)
+        chunk_lo = start
+        horizon = start + timedelta(days=horizon_days)
+        while chunk_lo < horizon:
+            chunk_hi = chunk_lo + timedelta(days=7)
+            for a, b in self.intervals(chunk_lo, chunk_hi):
+                if b - a >= remaining:
+                    return a + remaining
+                remaining -= b - a
+            chunk_lo = chunk_hi
+        return None
+
+
+def _offset_segments(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, timedelta]]:
+    """[lo, hi) split where the zone's UTC offset changes, with each piece's offset."""
+    segments: list[tuple[datetime, datetime, timedelta]] = []
+    cursor = lo
+    while cursor < hi:
+        step_hi = min(cursor + _SEGMENT, hi)
+        off_lo, off_hi = _offset(zone, cursor), _offset(zone, step_hi)
+        if off_lo == off_hi:
+            _append(segments, cursor, step_hi, off_lo)
+        else:
+            change = _find_change(zone, cursor, step_hi, off_lo)
+            _append(segments, cursor, change, off_lo)
+            _append(segments, change, step_hi, _offset(zone, change))
+        cursor = step_hi
+    return segments
+
+
+def _append(segments: list, lo: datetime, hi: datetime, offset: timedelta) -> None:
+    if lo >= hi:
+        return
+    if segments and segments[-1][2] == offset and segments[-1][1] == lo:
+        segments[-1] = (segments[-1][0], hi, offset)
+    else:
+        segments.append((lo, hi, offset))
+
+
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    return instant.astimezone(zone).utcoffset() or timedelta(0)
+
+
+def _find_change(zone: ZoneInfo, lo: datetime, hi: datetime, offset_lo: timedelta) -> datetime:
+    """The first instant in (lo, hi] whose offset differs from offset_lo (to the second)."""
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        mid = mid.replace(microsecond=0)
+        if mid <= lo:
+            mid = lo + timedelta(seconds=1)
+        if _offset(zone, mid) == offset_lo:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _merge(intervals: Iterable[Interval]) -> Iterator[Interval]:
+    ordered = sorted(intervals)
+    if not ordered:
+        return
+    cur_lo, cur_hi = ordered[0]
+    for lo, hi in ordered[1:]:
+        if lo <= cur_hi:
+            cur_hi = max(cur_hi, hi)
+        else:
+            yield (cur_lo, cur_hi)
+            cur_lo, cur_hi = lo, hi
+    yield (cur_lo, cur_hi)
+
+
+def parse_ranges(texts: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """'09:00-17:00' style ranges to minutes; an end at or before the start runs past midnight."""
+    out = []
+    for text in texts:
+        try:
+            lo_text, hi_text = text.split("-")
+            lo, hi = _minutes(lo_text), _minutes(hi_text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a range like 09:00-17:00") from None
+        if lo >= DAY_MINUTES:
+            raise ValueError(f"{text!r} starts at or after 24:00")
+        if hi <= lo:
+            hi += DAY_MINUTES  # runs past midnight
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.strip().split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(text)
+    return h * 60 + m
