@@ -187,6 +187,58 @@ def report(ctx: click.Context, name, start, end, freq, account, tz, channel, pri
 
 
 @cli.group()
+def config() -> None:
+    """Account configuration (time zone, business hours, SLA policies, pipelines)."""
+
+
+@config.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def config_check(files: tuple[Path, ...]) -> None:
+    """Validate configuration files; list every problem with the path of its field."""
+    from deskpulse.account_config import ConfigFileError, load_file
+
+    bad = 0
+    for path in files:
+        try:
+            account = load_file(path)
+        except ConfigFileError as exc:
+            bad += 1
+            for problem in exc.problems:
+                click.echo(f"{path}: {problem}")
+            continue
+        click.echo(f"{path}: ok (account {account.account_id})")
+    if bad:
+        raise CliError(f"{bad} of {len(files)} file(s) invalid")
+
+
+@config.command("apply")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def config_apply(ctx: click.Context, file: Path) -> None:
+    """Validate FILE and publish it to the config topic; running workers apply it at once."""
+    from deskpulse.account_config import ConfigFileError, config_event, load_file
+    from deskpulse.broker import ensure_topics
+    from deskpulse.simulator.produce import make_producer
+
+    settings = _settings(ctx)
+    try:
+        account = load_file(file)
+    except ConfigFileError as exc:
+        raise CliError(str(exc)) from None
+    if settings.broker is None:
+        raise CliError("config apply needs a broker: pass --broker kafka://host:port")
+    ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
+    event = config_event(account)
+    producer = make_producer(settings.bootstrap)
+    try:
+        producer.send(settings.topic("config"), key=str(account.account_id).encode(),
+                      value=json.dumps(event).encode()).get(timeout=30)
+    finally:
+        producer.close()
+    click.echo(f"applied the configuration of {account.account_id} ({event['event_id']})")
+
+
+@cli.group()
 def schemas() -> None:
     """Event schemas."""
 

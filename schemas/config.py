@@ -1,26 +1,86 @@
 """Account configuration: the document carried by `config.updated` events.
 
-This holds what the pipeline needs today (time zone, pipelines and which of
-their stages are closed). Unknown sections are kept, not rejected, so a
-newer config file still applies to an older worker.
+Written as YAML by people (`deskpulse config apply FILE.yaml`), so every
+field is validated with a message that names its path, and durations read
+like "15m", "4h", "1h30m" or "2d" (plain numbers are minutes).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from streams.business_time import WorkCalendar, parse_ranges
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 
 
-class Stage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _minutes(value: object) -> object:
+    """'1h30m' -> 90; numbers are minutes."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of minutes or text like 15m, 4h, 1h30m, 2d")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match and any(match.groups()):
+            d, h, m = (int(g) if g else 0 for g in match.groups())
+            return d * 1440 + h * 60 + m
+    raise ValueError(f"{value!r} is not a duration like 15m, 4h, 1h30m or 2d")
+
+
+Minutes = Annotated[float, BeforeValidator(_minutes), Field(gt=0, le=366 * 1440)]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+TimeZone = Annotated[str, BeforeValidator(_known_zone)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Calendar(Strict):
+    """Business hours: ranges per weekday ("09:00-17:00"; "22:00-06:00" runs past midnight)."""
+
+    timezone: TimeZone | None = None  # default: the account's
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, hours: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in hours.items():
+            try:
+                parse_ranges(ranges)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        return hours
+
+    def work_calendar(self, account_timezone: str) -> WorkCalendar:
+        weekly = tuple(parse_ranges(self.hours.get(day, [])) for day in WEEKDAYS)
+        return WorkCalendar(self.timezone or account_timezone, weekly, frozenset(self.holidays))
+
+
+class Stage(Strict):
     id: str = Field(min_length=1)
     label: str = ""
     closed: bool = False
 
 
-class Pipeline(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Pipeline(Strict):
     id: str = Field(min_length=1)
     stages: list[Stage] = Field(min_length=1)
 
@@ -29,6 +89,8 @@ class Pipeline(BaseModel):
         ids = [s.id for s in self.stages]
         if len(ids) != len(set(ids)):
             raise ValueError(f"pipeline {self.id!r} lists a stage twice")
+        if not any(s.closed for s in self.stages):
+            raise ValueError(f"pipeline {self.id!r} has no closed stage")
         return self
 
 
@@ -42,20 +104,110 @@ DEFAULT_PIPELINE = Pipeline(
     ],
 )
 
+SlaMetric = Literal["first_response", "next_response", "time_to_close"]
+SLA_METRICS: tuple[str, ...] = ("first_response", "next_response", "time_to_close")
+
+
+class SlaTarget(Strict):
+    """Targets for one property value (or for all tickets). A missing metric has no target."""
+
+    enabled: bool = True
+    first_response: Minutes | None = None
+    next_response: Minutes | None = None
+    time_to_close: Minutes | None = None
+    due_soon: Minutes | None = None  # warn this long before the due time
+
+    @model_validator(mode="after")
+    def _due_soon_fits(self) -> SlaTarget:
+        targets = [t for t in (self.first_response, self.next_response, self.time_to_close) if t is not None]
+        if self.enabled and not targets:
+            raise ValueError("an enabled target needs at least one of first_response, next_response, time_to_close")
+        if self.due_soon is not None and targets and self.due_soon >= min(targets):
+            raise ValueError(f"due_soon ({self.due_soon:g} min) must be shorter than every target")
+        return self
+
+
+class SlaPolicy(Strict):
+    hours: Literal["working", "24/7"] = "working"
+    calendar: str | None = None  # used when hours is "working" and the ticket's team has no calendar
+    by: Literal["priority", "team", "channel", "pipeline"] | None = None
+    all: SlaTarget | None = None  # when `by` is not set
+    targets: dict[str, SlaTarget] = Field(default_factory=dict)  # when `by` is set: property value -> target
+
+    @model_validator(mode="after")
+    def _shape(self) -> SlaPolicy:
+        if self.by is None and self.all is None:
+            raise ValueError("set `all` (targets for every ticket) or `by` with `targets`")
+        if self.by is not None and (self.all is not None or not self.targets):
+            raise ValueError(f"with `by: {self.by}` give `targets` per {self.by} value and no `all`")
+        return self
+
+    def target_for(self, properties: dict[str, str]) -> SlaTarget | None:
+        target = self.all if self.by is None else self.targets.get(properties.get(self.by, ""))
+        return target if target is not None and target.enabled else None
+
+
+class Assignment(Strict):
+    calendar: str
+
 
 class AccountConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    timezone: str = "UTC"
-    pipelines: list[Pipeline] = Field(default_factory=lambda: [DEFAULT_PIPELINE])
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    account_id: str | None = None  # in files; the event carries it too
+    timezone: TimeZone = "UTC"
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+    default_calendar: str | None = None
+    teams: dict[str, Assignment] = Field(default_factory=dict)  # team -> its business hours
+    reps: dict[str, Assignment] = Field(default_factory=dict)  # rep -> working hours
+    pipelines: list[Pipeline] = Field(default_factory=lambda: [DEFAULT_PIPELINE])
+    sla: SlaPolicy | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> AccountConfig:
+        known = set(self.calendars)
+
+        def check(where: str, name: str | None) -> None:
+            if name is not None and name not in known:
+                raise ValueError(f"{where}: unknown calendar {name!r} (defined: {', '.join(sorted(known)) or 'none'})")
+
+        check("default_calendar", self.default_calendar)
+        for team, assignment in self.teams.items():
+            check(f"teams.{team}.calendar", assignment.calendar)
+        for rep, assignment in self.reps.items():
+            check(f"reps.{rep}.calendar", assignment.calendar)
+        if self.sla is not None:
+            check("sla.calendar", self.sla.calendar)
+            if self.sla.hours == "working" and not (self.sla.calendar or self.default_calendar or self.teams):
+                raise ValueError("sla.hours is 'working' but no calendar is set (sla.calendar or default_calendar)")
+        ids = [p.id for p in self.pipelines]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a pipeline id is listed twice")
+        return self
 
     def closed_stages(self) -> dict[str, frozenset[str]]:
         return {p.id: frozenset(s.id for s in p.stages if s.closed) for p in self.pipelines}
+
+    def calendar_for(self, team_id: str | None) -> WorkCalendar:
+        """The business hours that apply to a ticket of this team (24/7 when none is configured)."""
+        name = None
+        if team_id and team_id in self.teams:
+            name = self.teams[team_id].calendar
+        name = name or (self.sla.calendar if self.sla else None) or self.default_calendar
+        if name is None:
+            return WorkCalendar.twenty_four_seven()
+        return self.calendars[name].work_calendar(self.timezone)
+
+    def sla_calendar_for(self, team_id: str | None) -> WorkCalendar:
+        if self.sla is None or self.sla.hours == "24/7":
+            return WorkCalendar.twenty_four_seven()
+        return self.calendar_for(team_id)
+
+
+def explain_errors(exc) -> list[str]:
+    """pydantic errors as 'path.to.field: message' lines."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or "(document)"
+        lines.append(f"{path}: {err['msg'].removeprefix('Value error, ')}")
+    return lines

@@ -74,6 +74,13 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
     async def stats(self, request):
         return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag()})
 
+    @app.page("/config/{account_id}")
+    async def account_config(self, request, account_id):
+        """The configuration this worker applies to an account (defaults if none was published)."""
+        applied = config.applied(account_id)
+        body = config.get(account_id).model_dump(mode="json", exclude_none=True)
+        return self.json({"account_id": account_id, "applied": applied, "config": body})
+
     @app.page("/healthz")
     async def healthz(self, request):
         return self.json({"ok": True})

@@ -31,6 +31,11 @@ class ConfigStore:
         self._closed[event.account_id] = config.closed_stages()
         return True
 
+    def applied(self, account_id: str) -> str | None:
+        """The event_id of the configuration in force, None while on defaults."""
+        found = self._configs.get(account_id)
+        return found[0][1] if found else None
+
     def get(self, account_id: str) -> AccountConfig:
         found = self._configs.get(account_id)
         return found[1] if found else AccountConfig()

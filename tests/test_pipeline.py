@@ -196,3 +196,34 @@ def test_each_kind_of_bad_input_is_dead_lettered_with_its_reason(stack):
     messages = dead_letter_messages(stack, len(bad))
     assert sorted(m.value for m in messages) == sorted(v for v, _, _ in bad.values())
     assert all(dict(m.headers)["deskpulse.reason"] for m in messages)
+
+
+def test_config_applied_by_the_cli_reaches_a_running_worker(stack, tmp_path):
+    import urllib.request
+
+    worker = start_worker(stack)
+    try:
+        config_file = tmp_path / "acme.yaml"
+        config_file.write_text("account_id: acme\ntimezone: Europe/Stockholm\npipelines:\n"
+                               "  - {id: support, stages: [{id: open}, {id: done, closed: true}]}\n")
+        out = deskpulse("--broker", stack.broker, "--topic-prefix", stack.topic_prefix, "config", "apply",
+                        str(config_file)).stdout
+        assert "applied the configuration of acme" in out
+        deadline = time.monotonic() + 30
+        body: dict = {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{worker.web}/config/acme", timeout=5) as response:
+                body = json.loads(response.read())
+            if body["applied"]:
+                break
+            time.sleep(0.2)
+        assert body["config"]["timezone"] == "Europe/Stockholm"
+        # The new pipeline decides what is closed, without a restart.
+        events = [created("cfg1"), event("ticket.updated", ticket_id="cfg1", status="done",
+                                         at="2026-11-02T12:00:00+00:00")]
+        produce(stack, encoded(events))
+        worker.wait_processed(3, timeout=60)
+        rows = sql(stack, "SELECT is_closed, is_open FROM tickets_current WHERE ticket_id = 'cfg1'")
+    finally:
+        worker.stop()
+    assert rows == [{"is_closed": True, "is_open": False}]

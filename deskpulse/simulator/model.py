@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -157,12 +158,14 @@ class Simulation:
     # --- actions ----------------------------------------------------------------
 
     def _config(self, account: AccountModel) -> None:
-        self._emit(account, "config.updated", config={
-            "timezone": account.timezone,
-            "pipelines": [{"id": "support", "stages": [
-                {"id": "new"}, {"id": "waiting_on_contact"}, {"id": "waiting_on_us"},
-                {"id": "closed", "closed": True}]}],
-        })
+        """The account's shipped example configuration (a minimal one for other accounts)."""
+        from deskpulse.account_config import example
+
+        try:
+            document = json.loads(example(account.account_id).model_dump_json(exclude_none=True))
+        except FileNotFoundError:
+            document = {"account_id": account.account_id, "timezone": account.timezone}
+        self._emit(account, "config.updated", config=document)
 
     def arrival_rate(self, account: AccountModel) -> float:
         """New tickets per hour at this moment, before the intensity multiplier."""
