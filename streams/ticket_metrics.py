@@ -1,0 +1,119 @@
+"""Reply-time metrics of one ticket, incrementally (pure; SPEC §3).
+
+State + event -> new state + facts. Only human replies count: a reply is an
+outbound message sent by a rep; bot messages and internal notes are ignored.
+
+- first response: creation -> first rep reply.
+- customer wait: a series of customer messages (consecutive, no rep reply in
+  between) -> the next rep reply; the clock runs from the first message of
+  the series. Series after the first rep reply are the "next response" waits.
+- customer reply: a series of rep replies -> the next customer message.
+- close / reopen: entering a closed stage closes the ticket; leaving it is a
+  reopen. A close discards the series in progress (nobody replies to a closed
+  ticket); messages while it is closed run no clock (nor count as a first
+  response), and after a reopen the clocks resume with the next message.
+
+Events arriving in time order advance the state in O(1); a late event (older
+than the newest one seen) re-folds the ticket's retained history in event
+order, so any arrival order within the lateness window gives the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+Kind = str  # "created" | "customer" | "rep" | "ignored" | "closed" | "reopened"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What the metrics need of one event, reduced by the caller."""
+
+    at: datetime
+    event_id: str
+    kind: Kind
+    who: str = ""  # sender (rep id or customer id)
+    channel: str = ""
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.at, self.event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One reply interval: who waited, from when to when, answered by whom."""
+
+    metric: str  # "customer_wait" | "customer_reply"
+    started_at: datetime
+    ended_at: datetime
+    waiting: str  # customer for customer_wait, rep for customer_reply
+    answered_by: str
+    channel: str
+    first: bool  # customer_wait: this wait ended with the ticket's first response
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyState:
+    created_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_responder: str = ""
+    closed: bool = False
+    closed_at: datetime | None = None
+    reopens: int = 0
+    # the open series, if any: (kind, started_at, who, channel)
+    series: tuple[str, datetime, str, str] | None = None
+    intervals: tuple[Interval, ...] = ()
+    history: tuple[Step, ...] = field(default=(), repr=False)  # sorted, for late events
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the customer currently waiting started waiting (None if nobody waits)."""
+        return self.series[1] if self.series and self.series[0] == "customer" and not self.closed else None
+
+
+def apply(state: ReplyState, step: Step) -> ReplyState:
+    """Add one step; a step already seen (same event_id and time) changes nothing."""
+    if step in state.history:
+        return state
+    if state.history and step.order < state.history[-1].order:
+        history = tuple(sorted((*state.history, step), key=lambda s: s.order))
+        folded = ReplyState()
+        for s in history:
+            folded = _advance(folded, s)
+        return replace(folded, history=history)
+    return replace(_advance(state, step), history=(*state.history, step))
+
+
+def _advance(state: ReplyState, step: Step) -> ReplyState:
+    kind = step.kind
+    if kind == "created":
+        return replace(state, created_at=step.at if state.created_at is None else min(state.created_at, step.at))
+    if kind == "closed":
+        if state.closed:
+            return state
+        return replace(state, closed=True, closed_at=step.at, series=None)
+    if kind == "reopened":
+        if not state.closed:
+            return state
+        return replace(state, closed=False, closed_at=None, reopens=state.reopens + 1, series=None)
+    if kind not in ("customer", "rep") or state.closed:
+        # Messages on a closed ticket run no clock: "after a reopen, reply
+        # clocks resume with the next message sent or received".
+        return state
+    intervals = state.intervals
+    first_response_at, first_responder = state.first_response_at, state.first_responder
+    series = state.series
+    if kind == "rep" and first_response_at is None:
+        first_response_at, first_responder = step.at, step.who
+    if series is None or series[0] != kind:
+        if series is not None:  # the other side answered the series in progress
+            opened_by, started_at, waiting, channel = series
+            metric = "customer_wait" if opened_by == "customer" else "customer_reply"
+            first = metric == "customer_wait" and not any(i.metric == "customer_wait" for i in intervals) \
+                and first_response_at == step.at
+            intervals = (*intervals, Interval(metric, started_at, step.at, waiting, step.who, channel, first))
+        series = (kind, step.at, step.who, step.channel)
+    return replace(state, first_response_at=first_response_at, first_responder=first_responder,
+                   series=series, intervals=intervals)
