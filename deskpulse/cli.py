@@ -265,7 +265,7 @@ def bench(ctx: click.Context, events) -> None:
 
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
     """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
-    from sinks.clickhouse import Warehouse, WarehouseError
+    from sinks.clickhouse import Warehouse
 
     if settings.clickhouse is None:
         marker = settings.data_dir / "worker.json"
@@ -278,8 +278,6 @@ def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[
     warehouse = Warehouse.open(settings.clickhouse_dsn)
     try:
         result = warehouse.query(query, parameters, readonly=False)
-    except WarehouseError:
-        raise
     except Exception as exc:
         raise CliError(_first_line(exc)) from None
     finally:

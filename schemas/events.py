@@ -269,17 +269,6 @@ class ConfigUpdated(Event):
     config: dict
 
 
-TicketEvent = Annotated[TicketCreated | TicketUpdated | TicketMerged | TicketDeleted, Field(discriminator="type")]
-AgentEvents = (
-    AgentConversationStarted
-    | AgentAnswered
-    | AgentUnanswered
-    | AgentHandedOff
-    | AgentResolved
-    | AgentFeedback
-    | AgentConversationClosed
-)
-
 AnyEvent = Annotated[
     TicketCreated
     | TicketUpdated

@@ -94,7 +94,7 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
         async def post(self, request):
             body = await request.json()
             try:
-                result = await ingest._db_call(
+                result = await ingest.db_call(
                     lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
             except Exception as exc:
                 return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from schemas.events import ConfigUpdated, Event
+from schemas.events import Event
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_letter_row, event_row, table_columns
 from streams.decode import DeadLetter, SourceRef, decode
 from streams.dedupe import SeenIds
@@ -31,7 +31,6 @@ class Batch:
     tables: dict[str, ColumnBatch] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
-    config_events: list[ConfigUpdated] = field(default_factory=list)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
@@ -93,8 +92,6 @@ class BatchBuilder:
         batch.consumed[(source.topic, event.type)] += 1  # type: ignore[attr-defined]
         if event.type in TICKET_TYPES:  # type: ignore[attr-defined]
             batch.ticket_events.append((event, source))
-        elif isinstance(event, ConfigUpdated):
-            batch.config_events.append(event)
         table = TABLE_OF_TOPIC[source.topic]
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
             batch.already_stored += 1

@@ -90,7 +90,8 @@ class IngestService(Service):
         # has read their stored progress back: records wait for this.
         self._settled = asyncio.Event()
 
-    async def _db_call(self, fn, *args):
+    async def db_call(self, fn, *args):
+        """Run a ClickHouse call on the one thread that owns the client."""
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
     async def on_start(self) -> None:
@@ -183,7 +184,7 @@ class IngestService(Service):
         delay = 0.2
         while True:
             try:
-                await self._db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
+                await self.db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
                 return
             except Exception as exc:  # keep the batch and retry: never drop rows
                 metrics.SINK_ERRORS.inc()
@@ -201,7 +202,7 @@ class IngestService(Service):
             if (event.account_id, event.ticket_id) not in cache:
                 missing.add((event.account_id, event.ticket_id))
         if missing:
-            loaded = await self._db_call(ticket_store.load_states, self.warehouse, missing)
+            loaded = await self.db_call(ticket_store.load_states, self.warehouse, missing)
             for event, source in batch.ticket_events:
                 key = (event.account_id, event.ticket_id)
                 if key in loaded:
@@ -288,7 +289,7 @@ class IngestService(Service):
         for tp in assigned:
             if tp.topic in self._logical:
                 by_topic.setdefault(self._logical[tp.topic], []).append(tp.partition)
-        await self._db_call(self._load_progress, by_topic)
+        await self.db_call(self._load_progress, by_topic)
         self._settled.set()
         log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
                  {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})
