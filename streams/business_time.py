@@ -31,6 +31,8 @@ class WorkCalendar:
     holidays: frozenset[date] = frozenset()
     always: bool = False  # 24/7: every moment is working time
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    # local date -> its ranges as UTC intervals; pure function of the fields
+    _days: dict[date, tuple[Interval, ...]] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
@@ -64,15 +66,26 @@ class WorkCalendar:
         last = (end + timedelta(hours=18)).date()
         day = first
         while day <= last:
-            if day not in self.holidays:
-                for lo, hi in self.weekly[day.weekday()]:
-                    wall_lo = datetime(day.year, day.month, day.day) + timedelta(minutes=lo)
-                    wall_hi = datetime(day.year, day.month, day.day) + timedelta(minutes=hi)
-                    for a, b in self._wall_to_utc(wall_lo, wall_hi):
-                        a, b = max(a, start), min(b, end)
-                        if a < b:
-                            yield (a, b)
+            for a, b in self._day(day):
+                a, b = max(a, start), min(b, end)
+                if a < b:
+                    yield (a, b)
             day += timedelta(days=1)
+
+    def _day(self, day: date) -> tuple[Interval, ...]:
+        """The UTC intervals of the ranges that start on this local date (memoized)."""
+        found = self._days.get(day)
+        if found is None:
+            found = ()
+            if day not in self.holidays:
+                midnight = datetime(day.year, day.month, day.day)
+                found = tuple(interval for lo, hi in self.weekly[day.weekday()]
+                              for interval in self._wall_to_utc(midnight + timedelta(minutes=lo),
+                                                                midnight + timedelta(minutes=hi)))
+            if len(self._days) > 20_000:
+                self._days.clear()
+            self._days[day] = found
+        return found
 
     def _wall_to_utc(self, wall_lo: datetime, wall_hi: datetime) -> Iterator[Interval]:
         """UTC intervals during which the wall clock shows a time in [wall_lo, wall_hi)."""

@@ -20,10 +20,13 @@ order, so any arrival order within the lateness window gives the same facts.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-Kind = str  # "created" | "customer" | "rep" | "ignored" | "closed" | "reopened"
+# "created" | "customer" | "rep" | "ignored" | "closed" (status set to a closed
+# stage) | "opened" (status set to an open stage: a reopen if it was closed)
+Kind = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,12 @@ class ReplyState:
     # the open series, if any: (kind, started_at, who, channel)
     series: tuple[str, datetime, str, str] | None = None
     intervals: tuple[Interval, ...] = ()
+    waits: int = 0  # customer_wait intervals so far
     history: tuple[Step, ...] = field(default=(), repr=False)  # sorted, for late events
+    seen: tuple[str, ...] = field(default=(), repr=False)  # event ids in history (a C-speed membership test)
+    # snapshots[i]: the state after history[i] (without history): a late step
+    # re-folds from where it belongs, not from the start.
+    snapshots: tuple[ReplyState, ...] = field(default=(), repr=False)
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -74,16 +82,26 @@ class ReplyState:
 
 
 def apply(state: ReplyState, step: Step) -> ReplyState:
-    """Add one step; a step already seen (same event_id and time) changes nothing."""
-    if step in state.history:
+    """Add one step; a step already seen (same event_id) changes nothing."""
+    if step.event_id in state.seen:
         return state
-    if state.history and step.order < state.history[-1].order:
-        history = tuple(sorted((*state.history, step), key=lambda s: s.order))
-        folded = ReplyState()
-        for s in history:
-            folded = _advance(folded, s)
-        return replace(folded, history=history)
-    return replace(_advance(state, step), history=(*state.history, step))
+    seen = (*state.seen, step.event_id)
+    history = state.history
+    if not history or step.order >= history[-1].order:
+        core = _advance(_core(state), step)
+        return replace(core, history=(*history, step), seen=seen, snapshots=(*state.snapshots, core))
+    at = bisect.bisect_right([s.order for s in history], step.order)
+    history = (*history[:at], step, *history[at:])
+    snapshots = list(state.snapshots[:at])
+    core = snapshots[-1] if snapshots else ReplyState()
+    for s in history[at:]:
+        core = _advance(core, s)
+        snapshots.append(core)
+    return replace(core, history=history, seen=seen, snapshots=tuple(snapshots))
+
+
+def _core(state: ReplyState) -> ReplyState:
+    return state.snapshots[-1] if state.snapshots else ReplyState()
 
 
 def _advance(state: ReplyState, step: Step) -> ReplyState:
@@ -94,7 +112,7 @@ def _advance(state: ReplyState, step: Step) -> ReplyState:
         if state.closed:
             return state
         return replace(state, closed=True, closed_at=step.at, series=None)
-    if kind == "reopened":
+    if kind == "opened":
         if not state.closed:
             return state
         return replace(state, closed=False, closed_at=None, reopens=state.reopens + 1, series=None)
@@ -102,18 +120,21 @@ def _advance(state: ReplyState, step: Step) -> ReplyState:
         # Messages on a closed ticket run no clock: "after a reopen, reply
         # clocks resume with the next message sent or received".
         return state
-    intervals = state.intervals
-    first_response_at, first_responder = state.first_response_at, state.first_responder
     series = state.series
+    if series is not None and series[0] == kind:
+        return state  # the series goes on; its clock keeps running from its first message
+    intervals, waits = state.intervals, state.waits
+    first_response_at, first_responder = state.first_response_at, state.first_responder
     if kind == "rep" and first_response_at is None:
         first_response_at, first_responder = step.at, step.who
-    if series is None or series[0] != kind:
-        if series is not None:  # the other side answered the series in progress
-            opened_by, started_at, waiting, channel = series
-            metric = "customer_wait" if opened_by == "customer" else "customer_reply"
-            first = metric == "customer_wait" and not any(i.metric == "customer_wait" for i in intervals) \
-                and first_response_at == step.at
-            intervals = (*intervals, Interval(metric, started_at, step.at, waiting, step.who, channel, first))
-        series = (kind, step.at, step.who, step.channel)
-    return replace(state, first_response_at=first_response_at, first_responder=first_responder,
-                   series=series, intervals=intervals)
+    if series is not None:  # the other side answered the series in progress
+        opened_by, started_at, waiting, channel = series
+        if opened_by == "customer":
+            first = waits == 0 and first_response_at == step.at
+            intervals = (*intervals, Interval("customer_wait", started_at, step.at, waiting, step.who, channel, first))
+            waits += 1
+        else:
+            intervals = (*intervals, Interval("customer_reply", started_at, step.at, waiting, step.who, channel, False))
+    # Built directly: dataclasses.replace costs several times more, once per message.
+    return ReplyState(state.created_at, first_response_at, first_responder, state.closed, state.closed_at,
+                      state.reopens, (kind, step.at, step.who, step.channel), intervals, waits)

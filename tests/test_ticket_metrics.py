@@ -32,7 +32,7 @@ def reference(steps: list[Step]) -> dict:
         elif s.kind == "closed" and not closed:
             emit(active)
             active, closed, closed_at = [], True, s.at
-        elif s.kind == "reopened" and closed:
+        elif s.kind == "opened" and closed:
             active, closed, closed_at, reopens = [], False, None, reopens + 1
     emit(active)
     created = [s.at for s in history if s.kind == "created"]
@@ -64,7 +64,7 @@ def histories(draw):
     n = draw(st.integers(1, 25))
     steps = [Step(T0, "e00", "created")]
     for i in range(1, n):
-        kind = draw(st.sampled_from(["customer", "customer", "rep", "rep", "ignored", "closed", "reopened"]))
+        kind = draw(st.sampled_from(["customer", "customer", "rep", "rep", "ignored", "closed", "opened"]))
         who = draw(st.sampled_from(["c1", "c2"])) if kind == "customer" else draw(st.sampled_from(["anna", "bo"]))
         at = T0 + timedelta(minutes=draw(st.integers(0, 240)))
         steps.append(Step(at, f"e{i:02d}", kind, who if kind in ("customer", "rep") else ""))
@@ -103,7 +103,7 @@ def test_the_clock_runs_from_the_first_message_of_a_series_and_bots_do_not_answe
         Step(m(10), "f", "rep", "anna", "chat"),
         Step(m(30), "g", "customer", "c1", "chat"),
         Step(m(40), "h", "closed"),
-        Step(m(50), "i", "reopened"),
+        Step(m(50), "i", "opened"),
         Step(m(55), "j", "customer", "c1", "chat"),
     ])
     assert state.first_response_at == m(9) and state.first_responder == "anna"
