@@ -6,7 +6,6 @@ from pydantic import ValidationError
 
 from schemas.config import DEFAULT_PIPELINE, AccountConfig
 from schemas.events import ConfigUpdated
-from streams.business_time import WorkCalendar
 
 _DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
 
@@ -15,8 +14,6 @@ class ConfigStore:
     def __init__(self) -> None:
         self._configs: dict[str, tuple[tuple, AccountConfig]] = {}
         self._closed: dict[str, dict[str, frozenset[str]]] = {}  # derived once per config, read per ticket
-        # (account, team) -> SLA calendar: one object per config, so its day cache lasts
-        self._sla_calendars: dict[tuple[str, str | None], WorkCalendar] = {}
         self.rejected: list[tuple[str, str]] = []  # (account_id, reason)
 
     def apply(self, event: ConfigUpdated) -> bool:
@@ -32,7 +29,6 @@ class ConfigStore:
             return False
         self._configs[event.account_id] = (stamp, config)
         self._closed[event.account_id] = config.closed_stages()
-        self._sla_calendars = {k: v for k, v in self._sla_calendars.items() if k[0] != event.account_id}
         return True
 
     def applied(self, account_id: str) -> str | None:
@@ -43,14 +39,6 @@ class ConfigStore:
     def get(self, account_id: str) -> AccountConfig:
         found = self._configs.get(account_id)
         return found[1] if found else AccountConfig()
-
-    def sla_calendar(self, account_id: str, team_id: str | None) -> WorkCalendar:
-        """The calendar SLA-hours durations of this team's tickets are measured on."""
-        key = (account_id, team_id or None)
-        calendar = self._sla_calendars.get(key)
-        if calendar is None:
-            calendar = self._sla_calendars[key] = self.get(account_id).sla_calendar_for(team_id)
-        return calendar
 
     def is_closed_stage(self, account_id: str, pipeline: str, status: str) -> bool:
         closed = self._closed.get(account_id)
