@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := $(VENV)/.tools
+# Debian packages the tests use: promtool (prometheus) checks the alert rules.
+DEBS := prometheus
 
 .PHONY: setup demo test test-unit bench clean
 
@@ -12,15 +15,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(TOOLS): $(STAMP)
+	@command -v promtool >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBS); }; }
+	touch $(TOOLS)
+
 setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/deskpulse demo $(ARGS)
 
-test: $(STAMP)
+test: $(TOOLS)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
-test-unit: $(STAMP)
+test-unit: $(TOOLS)
 	$(BIN)/python -m pytest -q -m "not integration" $(ARGS)
 
 bench: $(STAMP)

@@ -157,11 +157,13 @@ def sql(ctx: click.Context, query, fmt) -> None:
 @click.option("--team")
 @click.option("--pipeline")
 @click.option("--category")
+@click.option("--by", type=click.Choice(["rep", "team", "none"]), default="none", show_default=True,
+              help="Group the duration reports by rep or team.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
 def report(ctx: click.Context, name, start, end, freq, account, tz, channel, priority, team, pipeline, category,
-           fmt) -> None:
-    """Run a historical report (e.g. tickets-created)."""
+           by, fmt) -> None:
+    """Run a historical report: tickets-created, time-to-first-response, time-to-close, customer-wait-time."""
     from deskpulse.output import render
     from sinks.reports import ACCOUNT_TIMEZONE_SQL, available, parameters, report_sql
 
@@ -180,6 +182,7 @@ def report(ctx: click.Context, name, start, end, freq, account, tz, channel, pri
     try:
         params = parameters(start_date, end_date, freq, tz, account=account, channel=channel, priority=priority,
                             team=team, pipeline=pipeline, category=category)
+        params["by"] = by
     except ValueError as exc:
         raise CliError(str(exc)) from None
     columns, rows = run_query(settings, sql_text, params)

@@ -36,6 +36,8 @@ class Settings:
     batch_max_rows: int = 20_000
     batch_max_seconds: float = 0.5
     dedupe_window: int = 200_000  # remembered event ids per partition
+    webhook_url: str | None = None  # SLA alerts are also POSTed here
+    alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -54,6 +56,8 @@ class Settings:
             batch_max_rows=_env_int("DESKPULSE_BATCH_MAX_ROWS", 20_000),
             batch_max_seconds=float(env("DESKPULSE_BATCH_MAX_SECONDS", "0.5")),
             dedupe_window=_env_int("DESKPULSE_DEDUPE_WINDOW", 200_000),
+            webhook_url=env("DESKPULSE_WEBHOOK_URL") or None,
+            alert_max_age_s=_env_int("DESKPULSE_ALERT_MAX_AGE_S", 3600),
             extra={
                 "session_timeout_ms": _env_int("DESKPULSE_SESSION_TIMEOUT_MS", 10_000),
                 "rebalance_timeout_ms": _env_int("DESKPULSE_REBALANCE_TIMEOUT_MS", 10_000),
@@ -72,6 +76,8 @@ class Settings:
                 raise SettingsError(f"broker {self.broker!r} must look like kafka://host:port")
         if self.clickhouse is not None and urlparse(self.clickhouse).scheme not in ("chdb", "http", "https"):
             raise SettingsError(f"clickhouse {self.clickhouse!r} must be chdb:///dir or http://user:pass@host:8123/db")
+        if self.webhook_url is not None and urlparse(self.webhook_url).scheme not in ("http", "https"):
+            raise SettingsError(f"webhook {self.webhook_url!r} must be an http(s) URL")
         if self.partitions < 1:
             raise SettingsError("partitions must be at least 1")
         if self.batch_max_rows < 1 or self.batch_max_seconds <= 0:

@@ -101,6 +101,7 @@ class ColumnBatch:
     """Rows for one table; turned into one list per column when written."""
 
     columns: Sequence[str]
+    nullable: frozenset[str] = field(default=frozenset())  # columns that store NULL (besides NULLABLE)
     _rows: list[tuple] = field(default_factory=list)
 
     def append(self, row: tuple) -> None:
@@ -119,7 +120,7 @@ class ColumnBatch:
             raise ValueError(f"rows have {len(self._rows[0])} values for {len(self.columns)} columns")
         columns: list[Sequence] = list(zip(*self._rows, strict=True))
         for i, name in enumerate(self.columns):
-            if name not in NULLABLE and None in columns[i]:
+            if name not in NULLABLE and name not in self.nullable and None in columns[i]:
                 columns[i] = ["" if v is None else v for v in columns[i]]
         return columns
 

@@ -26,6 +26,8 @@ from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
 from streams.config_store import ConfigStore
 from streams.ingest import IngestService
+from streams.sla_alerter import alerts_topic
+from streams.webhook import WebhookService
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
     )
     config = ConfigStore()
     ingest = IngestService(settings, warehouse, config, source_id, loop=app.loop, beacon=app.beacon)
+    ingest.alerter.register()  # the deskpulse_sla_clocks gauge
 
     # Configuration is low-volume and must reach every worker: a plain Faust
     # agent applies it (the ingest service only archives it in ClickHouse).
@@ -72,7 +75,15 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
 
     @app.page("/stats")
     async def stats(self, request):
-        return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag()})
+        alerter = ingest.alerter
+        latencies = sorted(alerter.latencies)
+        alerts = {"raised": alerter.raised, "stale_not_raised": alerter.stale, "watched_tickets": len(alerter.watched),
+                  "latency_p50_s": latencies[len(latencies) // 2] if latencies else None,
+                  "latency_p99_s": latencies[int(len(latencies) * 0.99)] if latencies else None}
+        consumer = ingest.consumer
+        assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
+        return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag(), "alerts": alerts,
+                          "assigned": assigned, "ready": ingest.ready})
 
     @app.page("/config/{account_id}")
     async def account_config(self, request, account_id):
@@ -119,7 +130,12 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> int:
     marker.write_text(json.dumps({"pid": os.getpid(), "web": f"http://{settings.web_host}:{settings.web_port}",
                                   "clickhouse": settings.clickhouse_dsn}))
     try:
-        worker = faust.Worker(app, ingest, loglevel=loglevel, redirect_stdouts=False, quiet=True)
+        services = [ingest]
+        if settings.webhook_url:
+            services.append(WebhookService(settings.webhook_url, settings.bootstrap,
+                                           alerts_topic(settings.topic_prefix), f"{settings.group_id}-webhook",
+                                           loop=app.loop, beacon=app.beacon))
+        worker = faust.Worker(app, *services, loglevel=loglevel, redirect_stdouts=False, quiet=True)
         worker.execute_from_commandline()
     except SystemExit as exc:
         return int(exc.code or 0)

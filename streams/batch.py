@@ -3,8 +3,9 @@
 Records are sorted into column batches per table, dead letters and
 duplicates. Two rules make redelivery harmless:
 - a record whose offset is at or below its table's stored watermark for
-  that partition is already in ClickHouse: it is skipped (but ticket events
-  are still re-applied to ticket state, which is idempotent);
+  that partition is already in ClickHouse: it is skipped (but ticket and
+  message events are still re-applied to ticket state and facts, which
+  ignore an event they have seen);
 - an event id already seen in this partition's window is a duplicate.
 """
 
@@ -31,6 +32,7 @@ class Batch:
     tables: dict[str, ColumnBatch] = field(default_factory=dict)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
+    message_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
@@ -92,6 +94,8 @@ class BatchBuilder:
         batch.consumed[(source.topic, event.type)] += 1  # type: ignore[attr-defined]
         if event.type in TICKET_TYPES:  # type: ignore[attr-defined]
             batch.ticket_events.append((event, source))
+        elif event.type == "message.created":  # type: ignore[attr-defined]
+            batch.message_events.append((event, source))
         table = TABLE_OF_TOPIC[source.topic]
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
             batch.already_stored += 1

@@ -6,6 +6,8 @@ from pydantic import ValidationError
 
 from schemas.config import DEFAULT_PIPELINE, AccountConfig
 from schemas.events import ConfigUpdated
+from streams.business_time import WorkCalendar
+from streams.sla_clock import Targets
 
 _DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
 
@@ -15,6 +17,9 @@ class ConfigStore:
         self._configs: dict[str, tuple[tuple, AccountConfig]] = {}
         self._closed: dict[str, dict[str, frozenset[str]]] = {}  # derived once per config, read per ticket
         self.rejected: list[tuple[str, str]] = []  # (account_id, reason)
+        # (account, team) -> SLA calendar: built once per config, so its day memo is reused
+        self._calendars: dict[tuple[str, str], WorkCalendar] = {}
+        self.generation: dict[str, int] = {}  # account -> number of configurations applied
 
     def apply(self, event: ConfigUpdated) -> bool:
         """Keep the newest valid document per account; return whether it was taken."""
@@ -29,6 +34,9 @@ class ConfigStore:
             return False
         self._configs[event.account_id] = (stamp, config)
         self._closed[event.account_id] = config.closed_stages()
+        self.generation[event.account_id] = self.generation.get(event.account_id, 0) + 1
+        for key in [k for k in self._calendars if k[0] == event.account_id]:
+            del self._calendars[key]
         return True
 
     def applied(self, account_id: str) -> str | None:
@@ -46,3 +54,26 @@ class ConfigStore:
             return status in _DEFAULT_CLOSED
         # A pipeline missing from the config falls back to the default's names.
         return status in closed.get(pipeline, _DEFAULT_CLOSED)
+
+    def sla_calendar(self, account_id: str, team_id: str) -> WorkCalendar:
+        """The calendar SLA clocks and "SLA hours" durations of this team's tickets run on."""
+        key = (account_id, team_id)
+        calendar = self._calendars.get(key)
+        if calendar is None:
+            calendar = self._calendars[key] = self.get(account_id).sla_calendar_for(team_id or None)
+        return calendar
+
+    def sla_targets(self, account_id: str, properties: dict[str, str]) -> Targets | None:
+        """The SLA targets that apply to a ticket with these properties (None: no SLA)."""
+        policy = self.get(account_id).sla
+        if policy is None:
+            return None
+        target = policy.target_for(properties)
+        if target is None:
+            return None
+
+        def seconds(minutes: float | None) -> float | None:
+            return None if minutes is None else minutes * 60.0
+
+        return Targets(seconds(target.first_response), seconds(target.next_response),
+                       seconds(target.time_to_close), seconds(target.due_soon))

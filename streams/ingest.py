@@ -21,18 +21,23 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
+from pydantic import ValidationError
 
 from deskpulse.settings import Settings
+from schemas.events import ConfigUpdated
 from schemas.topics import DEAD_LETTER_TOPIC, TOPICS
-from sinks import ticket_store
+from sinks import facts_store, ticket_store
 from sinks.clickhouse import Warehouse
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch
 from streams import metrics
 from streams.batch import Batch, BatchBuilder
 from streams.config_store import ConfigStore
 from streams.decode import SourceRef
+from streams.facts_keeper import FactsKeeper
+from streams.sla_alerter import SlaAlerter, alerts_topic
 from streams.ticket_state import TicketState, apply
 
 log = logging.getLogger(__name__)
@@ -89,6 +94,13 @@ class IngestService(Service):
         # aiokafka may fetch for new partitions before our assignment callback
         # has read their stored progress back: records wait for this.
         self._settled = asyncio.Event()
+        self.alerter = SlaAlerter(settings.bootstrap, alerts_topic(settings.topic_prefix), settings.alert_max_age_s)
+        self.facts = FactsKeeper(config, self.alerter)
+
+    @property
+    def ready(self) -> bool:
+        """Partitions are assigned and their state restored."""
+        return self._settled.is_set()
 
     async def db_call(self, fn, *args):
         """Run a ClickHouse call on the one thread that owns the client."""
@@ -98,6 +110,8 @@ class IngestService(Service):
         bootstrap = self.settings.bootstrap
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
         await self.producer.start()
+        self.alerter.producer = self.producer
+        await self._read_configs()
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=self.settings.group_id,
@@ -108,9 +122,41 @@ class IngestService(Service):
             session_timeout_ms=int(self.settings.extra.get("session_timeout_ms", 10_000)),
             heartbeat_interval_ms=int(self.settings.extra.get("heartbeat_interval_ms", 1_000)),
             rebalance_timeout_ms=int(self.settings.extra.get("rebalance_timeout_ms", 10_000)),
+            # Range assignment gives partition i of every topic to one worker:
+            # a ticket's events (tickets and messages topics) and alerts meet there.
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
         self.consumer.subscribe(list(self._logical), listener=_Rebalance(self))
         await self.consumer.start()
+
+    async def _read_configs(self) -> None:
+        """Every account's configuration before the first event: targets and calendars must be known
+        when clocks are restored (the Faust config agent keeps applying later changes)."""
+        reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
+                                  enable_auto_commit=False)
+        await reader.start()
+        try:
+            topic = self.settings.topic("config")
+            await reader.topics()  # metadata for every topic
+            tps = [TopicPartition(topic, p) for p in (reader.partitions_for_topic(topic) or ())]
+            if not tps:
+                return
+            reader.assign(tps)
+            await reader.seek_to_beginning(*tps)
+            ends = await reader.end_offsets(tps)
+            pending = {tp for tp in tps if ends[tp] > 0}
+            while pending:
+                for recs in (await reader.getmany(*pending, timeout_ms=500)).values():
+                    for r in recs:
+                        try:
+                            self.config.apply(ConfigUpdated.model_validate_json(r.value))
+                        except ValidationError:
+                            pass  # dead-lettered by the ingest path, which reads the same record
+                for tp in list(pending):
+                    if await reader.position(tp) >= ends[tp]:
+                        pending.discard(tp)
+        finally:
+            await reader.stop()
 
     async def on_stop(self) -> None:
         if self.consumer is not None:
@@ -148,6 +194,10 @@ class IngestService(Service):
             ):
                 await self._start_flush()
 
+    @Service.task
+    async def _alert_timer(self) -> None:
+        await self.alerter.run(lambda: self.should_stop)
+
     async def _start_flush(self) -> None:
         """Hand the current batch to a flush task; at most one flush in flight."""
         if self._flushing is not None:
@@ -167,14 +217,25 @@ class IngestService(Service):
         tickets = await self._ticket_rows(batch)
         if tickets.rows:
             batch.tables["tickets"] = tickets
+        touched: list = []
+        if batch.ticket_events or batch.message_events:
+            facts, touched = await self._facts_rows(batch)
+            if facts.rows:
+                batch.tables["ticket_facts"] = facts
+                metrics.FACTS_WRITTEN.inc(facts.rows)
         await self._send_dead_letters(batch)
         written = 0
-        for table, columns in batch.tables.items():
+        # State tables first: if the worker dies before the raw rows are in,
+        # the events come again and rewrite them (raw rows are the watermark).
+        tables = sorted(batch.tables.items(), key=lambda tc: tc[0] not in ("tickets", "ticket_facts"))
+        for table, columns in tables:
             if columns.rows:
                 await self._insert_with_retry(table, columns)
                 metrics.ROWS_WRITTEN.labels(table).inc(columns.rows)
-                if table != "tickets":
+                if table not in ("tickets", "ticket_facts"):
                     written += columns.rows
+        if touched:
+            await self.alerter.evaluate(touched)
         await self._commit(batch)
         self._account(batch, written)
         metrics.SINK_BATCH_ROWS.observe(written)
@@ -194,16 +255,14 @@ class IngestService(Service):
 
     async def _ticket_rows(self, batch: Batch) -> ColumnBatch:
         rows = ColumnBatch(ticket_store.COLUMNS)
-        if not batch.ticket_events:
-            return rows
         missing = set()
-        for event, source in batch.ticket_events:
+        for event, source in (*batch.ticket_events, *batch.message_events):
             cache = self.tickets.setdefault(source.partition, OrderedDict())
             if (event.account_id, event.ticket_id) not in cache:
                 missing.add((event.account_id, event.ticket_id))
         if missing:
             loaded = await self.db_call(ticket_store.load_states, self.warehouse, missing)
-            for event, source in batch.ticket_events:
+            for event, source in (*batch.ticket_events, *batch.message_events):
                 key = (event.account_id, event.ticket_id)
                 if key in loaded:
                     self.tickets[source.partition][key] = loaded[key]
@@ -222,6 +281,20 @@ class IngestService(Service):
             while len(cache) > TICKET_CACHE_PER_PARTITION:
                 cache.popitem(last=False)
         return rows
+
+    def _state_of(self, partition: int, key) -> TicketState | None:
+        return self.tickets.get(partition, {}).get(key)
+
+    async def _facts_rows(self, batch: Batch):
+        merged_history = {}
+        for event, _ in batch.ticket_events:
+            if event.type == "ticket.merged":  # type: ignore[attr-defined]
+                key = (event.account_id, event.merged_ticket_id)  # type: ignore[attr-defined]
+                if self.facts.folds.get(key) is None:  # another worker owns it: read its messages back
+                    merged_history[key] = await self.db_call(facts_store.load_message_steps, self.warehouse, *key)
+        self.facts.apply_events((*batch.ticket_events, *batch.message_events), self._state_of,
+                                lambda account, ticket: merged_history.get((account, ticket), []))
+        return self.facts.flush_rows(self._state_of)
 
     async def _send_dead_letters(self, batch: Batch) -> None:
         if not batch.dead_letters:
@@ -277,12 +350,14 @@ class IngestService(Service):
         # worker may take these partitions over.
         self._settled.clear()
         await self._finish_flushes()
+        await self.alerter.release({tp.partition for tp in revoked if self._logical.get(tp.topic) == "tickets"})
         for tp in revoked:
             topic = self._logical.get(tp.topic)
             if topic:
                 self.builder.forget(topic, tp.partition)
             if topic == "tickets":
                 self.tickets.pop(tp.partition, None)
+                self.facts.folds.forget(tp.partition)
 
     async def partitions_assigned(self, assigned) -> None:
         by_topic: dict[str, list[int]] = {}
@@ -290,9 +365,79 @@ class IngestService(Service):
             if tp.topic in self._logical:
                 by_topic.setdefault(self._logical[tp.topic], []).append(tp.partition)
         await self.db_call(self._load_progress, by_topic)
+        await self._restore_facts(by_topic.get("tickets", []))
         self._settled.set()
         log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
                  {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})
+
+    async def _restore_facts(self, partitions: list[int]) -> None:
+        """Rebuild the folds of these partitions from ClickHouse, then resume alerting for them."""
+        if not partitions:
+            return
+        started = time.monotonic()
+        offsets = {(topic, p): o for (table, topic, p), o in self.builder.watermarks.items()
+                   if table in ("ticket_events", "message_events")}
+        n = await self.db_call(lambda: self.facts.restore(facts_store.load_history(
+            self.warehouse, self.builder.source_id, partitions, offsets)))
+        # Stored facts already hold this history; events redelivered after the
+        # last commit touch their tickets again.
+        self.facts.folds.take_touched()
+        replayed = await self._replay_gap(partitions)
+        open_keys = self.facts.open_keys(partitions)
+        states = await self.db_call(ticket_store.load_states, self.warehouse, [k for _, k in open_keys])
+        for partition, key in open_keys:
+            cache = self.tickets.setdefault(partition, OrderedDict())
+            if key in states:
+                cache[key] = states[key]
+            fold = self.facts.folds.partitions[partition][key]
+            self.facts.watch(key, partition, self.facts.facts(key, fold, cache.get(key)), cache.get(key))
+        await self.alerter.restore(partitions)
+        await self.alerter.evaluate([k for _, k in open_keys])
+        log.info("restored %d events (+%d from the broker) of %d open tickets on partitions %s in %.2fs", n,
+                 replayed, len(open_keys), partitions, time.monotonic() - started)
+
+    async def _replay_gap(self, partitions: list[int]) -> int:
+        """Fold what the group committed but this worker's ClickHouse does not hold.
+
+        With one shared ClickHouse there is no gap. With a store per worker
+        (chDB), a partition that moves here was sunk elsewhere: its ticket
+        history is read back from the broker, so clocks and facts continue.
+        """
+        assert self.consumer is not None
+        gaps: dict[TopicPartition, tuple[int, int]] = {}
+        for topic in ("tickets", "messages"):
+            for p in partitions:
+                tp = TopicPartition(self.settings.topic(topic), p)
+                committed = await self.consumer.committed(tp)
+                stored = self.builder.watermarks.get((TABLE_OF_TOPIC[topic], topic, p), -1)
+                if committed is not None and committed > stored + 1:
+                    gaps[tp] = (stored + 1, committed)
+        if not gaps:
+            return 0
+        reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
+                                  enable_auto_commit=False, max_partition_fetch_bytes=8 * 1024 * 1024)
+        await reader.start()
+        batch = Batch()
+        try:
+            reader.assign(list(gaps))
+            for tp, (start, _) in gaps.items():
+                reader.seek(tp, start)
+            pending = set(gaps)
+            while pending:
+                records = await reader.getmany(*pending, timeout_ms=500)
+                for tp, recs in records.items():
+                    for r in recs:
+                        if r.offset < gaps[tp][1]:
+                            self.builder.add(batch, SourceRef(self._logical[tp.topic], tp.partition, r.offset),
+                                             r.key, r.value)
+                for tp in list(pending):
+                    if await reader.position(tp) >= gaps[tp][1]:
+                        pending.discard(tp)
+        finally:
+            await reader.stop()
+        await self._ticket_rows(batch)  # ticket states (its rows are not written: they are not ours to sink)
+        self.facts.apply_events((*batch.ticket_events, *batch.message_events), self._state_of)
+        return len(batch.ticket_events) + len(batch.message_events)
 
     def _load_progress(self, by_topic: dict[str, list[int]]) -> None:
         """Read back what ClickHouse already holds for newly assigned partitions."""

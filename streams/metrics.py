@@ -15,3 +15,10 @@ SINK_FLUSH_SECONDS = Histogram("deskpulse_sink_flush_seconds", "Time to write on
                                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 SINK_ERRORS = Counter("deskpulse_sink_errors_total", "Failed ClickHouse writes (retried)")
 CONSUMER_LAG = Gauge("deskpulse_consumer_lag", "Records behind the end of the partition", ["topic", "partition"])
+SLA_ALERTS = Counter("deskpulse_sla_alerts_total", "SLA alerts raised", ["metric", "state"])
+SLA_ALERTS_STALE = Counter("deskpulse_sla_alerts_stale_total",
+                           "SLA transitions older than the alert max age when first seen (not alerted)")
+SLA_ALERT_LATENCY = Histogram("deskpulse_sla_alert_latency_seconds", "From an SLA threshold to its alert",
+                              buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+WEBHOOK_FAILURES = Counter("deskpulse_webhook_failures_total", "Failed webhook POSTs (retried)")
+FACTS_WRITTEN = Counter("deskpulse_ticket_facts_written_total", "Ticket facts rows written")

@@ -38,6 +38,7 @@ class Step:
     kind: Kind
     who: str = ""  # sender (rep id or customer id)
     channel: str = ""
+    stage: str = ""  # created / closed / opened: the status (stage) the ticket is in from here on
 
     @property
     def order(self) -> tuple[datetime, str]:

@@ -1,0 +1,32 @@
+-- customer_wait_time: average wait of a customer message series until the
+-- team's reply (the clock runs from the series' first message), 24/7 and in
+-- SLA hours, per period of the reply in the account's time zone, per rep (who
+-- replied) or team. `next_response_*` leaves out the waits that ended with
+-- the ticket's first response.
+SELECT
+    account_id,
+    multiIf(
+        {freq:String} = 'day', toDate(ended_at, {tz:String}),
+        {freq:String} = 'week', toMonday(toTimeZone(ended_at, {tz:String})),
+        {freq:String} = 'month', toStartOfMonth(toTimeZone(ended_at, {tz:String})),
+        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(ended_at, {tz:String})),
+        toStartOfYear(toTimeZone(ended_at, {tz:String}))
+    ) AS period,
+    multiIf({by:String} = 'rep', answered_by, {by:String} = 'team', team_id, '') AS group,
+    count() AS waits,
+    round(avg(seconds), 1) AS avg_wait_s,
+    round(avg(sla_seconds), 1) AS avg_wait_sla_s,
+    round(avgIf(seconds, NOT first), 1) AS avg_next_response_s,
+    round(avgIf(sla_seconds, NOT first), 1) AS avg_next_response_sla_s
+FROM reply_intervals
+WHERE metric = 'customer_wait'
+  AND ended_at >= toDateTime64(toString({from:Date}), 3, {tz:String})
+  AND ended_at < toDateTime64(toString({to:Date} + 1), 3, {tz:String})
+  AND ({account:String} = '' OR account_id = {account:String})
+  AND ({channel:String} = '' OR ticket_channel = {channel:String})
+  AND ({priority:String} = '' OR priority = {priority:String})
+  AND ({team:String} = '' OR team_id = {team:String})
+  AND ({pipeline:String} = '' OR pipeline = {pipeline:String})
+  AND ({category:String} = '' OR category = {category:String})
+GROUP BY account_id, period, group
+ORDER BY account_id, period, group

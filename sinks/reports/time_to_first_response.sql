@@ -1,0 +1,32 @@
+-- time_to_first_response: average time from creation to the first rep reply
+-- (bots and internal notes never count), 24/7 and in SLA hours (working time
+-- of the calendar the ticket's SLA runs on), per period of the ticket's
+-- creation in the account's time zone, per rep (ticket owner) or team.
+-- Only tickets that have had their first response; merged and deleted
+-- tickets are left out (ticket_facts_current).
+SELECT
+    account_id,
+    multiIf(
+        {freq:String} = 'day', toDate(created_at, {tz:String}),
+        {freq:String} = 'week', toMonday(toTimeZone(created_at, {tz:String})),
+        {freq:String} = 'month', toStartOfMonth(toTimeZone(created_at, {tz:String})),
+        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(created_at, {tz:String})),
+        toStartOfYear(toTimeZone(created_at, {tz:String}))
+    ) AS period,
+    multiIf({by:String} = 'rep', owner_id, {by:String} = 'team', team_id, '') AS group,
+    count() AS tickets,
+    round(avg(time_to_first_response_s), 1) AS avg_first_response_s,
+    round(avg(time_to_first_response_sla_s), 1) AS avg_first_response_sla_s,
+    round(quantileExact(0.5)(time_to_first_response_s), 1) AS median_first_response_s
+FROM ticket_facts_current
+WHERE time_to_first_response_s IS NOT NULL
+  AND created_at >= toDateTime64(toString({from:Date}), 3, {tz:String})
+  AND created_at < toDateTime64(toString({to:Date} + 1), 3, {tz:String})
+  AND ({account:String} = '' OR account_id = {account:String})
+  AND ({channel:String} = '' OR channel = {channel:String})
+  AND ({priority:String} = '' OR priority = {priority:String})
+  AND ({team:String} = '' OR team_id = {team:String})
+  AND ({pipeline:String} = '' OR pipeline = {pipeline:String})
+  AND ({category:String} = '' OR category = {category:String})
+GROUP BY account_id, period, group
+ORDER BY account_id, period, group

@@ -1,0 +1,143 @@
+"""Ticket facts in the worker: events -> folds -> `ticket_facts` rows and watched SLA clocks.
+
+The shell around the pure core (ticket_fold, ticket_facts, sla_clock): it
+turns events and stored history into steps, applies them in event-time
+order, and for every ticket touched builds its facts row and hands its
+clocks to the alerter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from schemas.events import Event
+from sinks.facts_store import COLUMNS, NULLABLE, facts_row
+from sinks.rows import ColumnBatch
+from streams.config_store import ConfigStore
+from streams.decode import SourceRef
+from streams.sla_alerter import SlaAlerter
+from streams.ticket_facts import TicketFacts, ticket_facts
+from streams.ticket_fold import TicketFold, message_step, ticket_step
+from streams.ticket_folds import Key, TicketFolds
+from streams.ticket_state import TicketState
+
+StateOf = Callable[[int, Key], TicketState | None]
+
+
+class FactsKeeper:
+    def __init__(self, config: ConfigStore, alerter: SlaAlerter) -> None:
+        self.config = config
+        self.alerter = alerter
+        self.folds = TicketFolds()
+        self._version = 0
+        self._generations: dict[str, int] = {}
+
+    def _closed(self, account_id: str, pipeline: str, status: str) -> bool:
+        return self.config.is_closed_stage(account_id, pipeline, status)
+
+    def apply_events(self, events: Iterable[tuple[Event, SourceRef]], state_of: StateOf,
+                     merged_history: Callable[[str, str], list] | None = None) -> None:
+        """Apply a flush's ticket and message events in event-time order."""
+        for event, source in sorted(events, key=lambda es: (es[0].occurred_at, es[0].event_id)):
+            e: object = event
+            key = (event.account_id, e.ticket_id)  # type: ignore[attr-defined]
+            kind = e.type  # type: ignore[attr-defined]
+            partition = source.partition
+            if kind == "message.created":
+                self.folds.add(partition, key, message_step(e.direction, e.sender_type, event.occurred_at,  # type: ignore[attr-defined]
+                                                            event.event_id, e.sender_id, e.channel))  # type: ignore[attr-defined]
+            elif kind == "ticket.merged":
+                merged = e.merged_ticket_id  # type: ignore[attr-defined]
+                steps = None
+                if self.folds.get((event.account_id, merged)) is None and merged_history is not None:
+                    steps = [message_step(d, st, at, eid, sid, ch)
+                             for at, eid, d, st, sid, ch in merged_history(event.account_id, merged)]
+                self.folds.merge(partition, event.account_id, key[1], merged, steps)
+            else:
+                status = None
+                if kind == "ticket.created" or "status" in getattr(e, "changed_fields", ()):
+                    status = e.status  # type: ignore[attr-defined]
+                state = state_of(partition, key)
+                pipeline = getattr(e, "pipeline", None) or (state.get("pipeline") if state else "support")
+                step = ticket_step(kind, event.occurred_at, event.event_id, status,
+                                   bool(status) and self._closed(event.account_id, pipeline, status))
+                if step is not None:
+                    self.folds.add(partition, key, step)
+                else:
+                    self.folds.touched[key] = partition  # e.g. deleted, or another property changed
+
+    def restore(self, history: Iterable[tuple]) -> int:
+        """Fold stored history (facts_store.load_history rows, in event-time order)."""
+        pipelines: dict[Key, str] = {}
+        n = 0
+        for (at, event_id, partition, account_id, ticket_id, kind, status, pipeline, status_changed, merged,
+             direction, sender_type, sender_id, channel) in history:
+            key = (account_id, ticket_id)
+            n += 1
+            if kind == "message.created":
+                self.folds.add(partition, key, message_step(direction, sender_type, at, event_id, sender_id, channel))
+            elif kind == "ticket.merged":
+                self.folds.merge(partition, account_id, ticket_id, merged)
+            else:
+                if pipeline:
+                    pipelines[key] = pipeline
+                status = status if status_changed else None
+                closed = bool(status) and self._closed(account_id, pipelines.get(key, "support"), status)
+                step = ticket_step(kind, at, event_id, status, closed)
+                if step is not None:
+                    self.folds.add(partition, key, step)
+        return n
+
+    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
+        account_id = key[0]
+        team = state.get("team_id") if state else ""
+        targets = None
+        if state is not None and not state.deleted:
+            targets = self.config.sla_targets(account_id, {
+                "priority": state.get("priority"), "team": team, "channel": state.get("channel"),
+                "pipeline": state.get("pipeline")})
+        return ticket_facts(fold, targets, self.config.sla_calendar(account_id, team))
+
+    def flush_rows(self, state_of: StateOf) -> tuple[ColumnBatch, list[Key]]:
+        """Facts rows of every ticket touched since the last flush; their clocks go to the alerter."""
+        rows = ColumnBatch(COLUMNS, nullable=NULLABLE)
+        now = datetime.now(UTC)
+        self._touch_reconfigured()
+        touched = self.folds.take_touched()
+        version = max(time.time_ns(), self._version + 1)
+        self._version = version
+        for key, partition in touched.items():
+            fold = self.folds.partitions.get(partition, {}).get(key)
+            if fold is None:
+                continue
+            state = state_of(partition, key)
+            facts = self.facts(key, fold, state)
+            rows.append(facts_row(key[0], key[1], state, facts, now, version))
+            self.watch(key, partition, facts, state)
+        return rows, list(touched)
+
+    def _touch_reconfigured(self) -> None:
+        """A new configuration re-targets every open ticket of its account (and re-states its facts)."""
+        changed = {a for a, g in self.config.generation.items() if self._generations.get(a) != g}
+        if not changed:
+            return
+        self._generations.update({a: self.config.generation[a] for a in changed})
+        for partition, folds in self.folds.partitions.items():
+            for key, fold in folds.items():
+                if key[0] in changed and not fold.replies.closed:
+                    self.folds.touched[key] = partition
+
+    def watch(self, key: Key, partition: int, facts: TicketFacts, state: TicketState | None) -> None:
+        self.alerter.watch(key, partition, facts.clocks, state.get("owner_id") if state else "",
+                           state.get("team_id") if state else "", state.get("priority") if state else "")
+
+    def open_keys(self, partitions: Iterable[int]) -> list[tuple[int, Key]]:
+        """Restored tickets that may have running clocks (not closed)."""
+        found = []
+        for p in partitions:
+            for key, fold in self.folds.partitions.get(p, {}).items():
+                if not fold.replies.closed and not fold.merged_into:
+                    found.append((p, key))
+        return found

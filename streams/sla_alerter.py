@@ -1,0 +1,218 @@
+"""The wall-clock SLA alert scheduler (the shell around streams.sla_clock).
+
+The worker hands over every touched ticket's clocks after each flush; a
+timer wakes at the next due-soon or due instant, so alerts need no new input
+events. An alert goes to the `sla-alerts` topic, on the partition of its
+ticket, which this worker owns.
+
+Exactly once per clock and transition: an alert's id is
+account/ticket/clock/state. Before a worker alerts for a partition it reads
+that partition of `sla-alerts` back (ids already raised, by it or by the
+previous owner), and on revocation it finishes in-flight sends before the
+partition may move. Restart after kill -9: anything acknowledged by the
+broker is read back; anything not is raised now, late but once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import REGISTRY
+
+from schemas.alerts import SlaAlert, alert_id
+from schemas.topics import SLA_ALERTS_TOPIC
+from streams import metrics
+from streams.sla_clock import RUNNING_STATES, Clock, alerts_due
+
+log = logging.getLogger(__name__)
+Key = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Watched:
+    partition: int
+    clocks: list[Clock]
+    owner_id: str
+    team_id: str
+    priority: str
+
+
+class SlaAlerter:
+    def __init__(self, bootstrap: str, topic: str, max_age_s: float) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.max_age = timedelta(seconds=max_age_s)
+        self.producer: AIOKafkaProducer | None = None
+        self.watched: dict[Key, Watched] = {}
+        self.emitted: set[str] = set()
+        self.raised = 0
+        self.stale = 0  # alerts not raised: their threshold passed more than max_age ago
+        self.latencies: deque[float] = deque(maxlen=100_000)
+        self._heap: list[tuple[datetime, int, Key]] = []
+        self._seq = itertools.count()
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._owned: set[int] = set()
+
+    # --- from the worker ------------------------------------------------------
+
+    def watch(self, key: Key, partition: int, clocks: list[Clock], owner_id: str, team_id: str,
+              priority: str) -> None:
+        """The ticket's current clocks (replacing the previous ones)."""
+        if not clocks:
+            self.watched.pop(key, None)
+            return
+        self.watched[key] = Watched(partition, clocks, owner_id, team_id, priority)
+        now = datetime.now(UTC)
+        for clock in clocks:
+            if clock.stopped_at is None:
+                for at in (clock.due_soon_at, clock.due_at):
+                    if at is not None and at > now:
+                        heapq.heappush(self._heap, (at, next(self._seq), key))
+        self._wake.set()
+
+    async def evaluate(self, keys) -> None:
+        """Raise the alerts now due for these tickets; forget tickets without running clocks."""
+        async with self._lock:
+            now = datetime.now(UTC)
+            not_before = now - self.max_age
+            sends, ids = [], []
+            for key in keys:
+                watched = self.watched.get(key)
+                if watched is None or watched.partition not in self._owned:
+                    continue
+                for clock, state, threshold in alerts_due(watched.clocks, now):
+                    aid = alert_id(key[0], key[1], clock.key, state)
+                    if aid in self.emitted:
+                        continue
+                    if threshold < not_before:
+                        self.emitted.add(aid)
+                        self.stale += 1
+                        metrics.SLA_ALERTS_STALE.inc()
+                        continue
+                    alert = SlaAlert(alert_id=aid, account_id=key[0], ticket_id=key[1], metric=clock.metric,
+                                     state=state, started_at=clock.started_at, due_at=clock.due_at,
+                                     threshold_at=threshold, raised_at=now, target_s=clock.target_s,
+                                     owner_id=watched.owner_id, team_id=watched.team_id,
+                                     priority=watched.priority)
+                    sends.append(self._send(alert, watched.partition))
+                    ids.append(alert)
+                if not any(c.stopped_at is None for c in watched.clocks):
+                    del self.watched[key]
+            if sends:
+                await asyncio.gather(*sends)
+                for alert in ids:
+                    self.emitted.add(alert.alert_id)
+                    self.raised += 1
+                    self.latencies.append(alert.latency_s)
+                    metrics.SLA_ALERTS.labels(alert.metric, alert.state).inc()
+                    metrics.SLA_ALERT_LATENCY.observe(max(alert.latency_s, 0.0))
+
+    async def _send(self, alert: SlaAlert, partition: int) -> None:
+        assert self.producer is not None
+        value = alert.model_dump_json().encode()
+        delay = 0.2
+        while True:  # an alert is never dropped: retry until the broker has it
+            try:
+                await self.producer.send_and_wait(self.topic, value=value, key=alert.ticket_id.encode(),
+                                                  partition=partition)
+                return
+            except Exception as exc:
+                log.warning("sending alert %s failed (%s); retrying", alert.alert_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # --- timer ----------------------------------------------------------------
+
+    async def run(self, should_stop) -> None:
+        while not should_stop():
+            now = datetime.now(UTC)
+            due = set()
+            while self._heap and self._heap[0][0] <= now:
+                due.add(heapq.heappop(self._heap)[2])
+            if due:
+                await self.evaluate(due)
+                continue
+            delay = (self._heap[0][0] - now).total_seconds() if self._heap else 1.0
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(max(delay, 0.0), 1.0))
+            except TimeoutError:
+                pass
+
+    # --- partitions -----------------------------------------------------------
+
+    async def restore(self, partitions: list[int]) -> None:
+        """Read back the alerts already raised on these partitions, then alert for them."""
+        partitions = sorted(set(partitions))
+        if not partitions:
+            return
+        started = time.monotonic()
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        found = 0
+        try:
+            tps = [TopicPartition(self.topic, p) for p in partitions]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            pending = {tp for tp in tps if ends[tp] > 0}
+            while pending:
+                records = await consumer.getmany(*pending, timeout_ms=500)
+                for tp, recs in records.items():
+                    for r in recs:
+                        try:
+                            self.emitted.add(json.loads(r.value)["alert_id"])
+                            found += 1
+                        except (ValueError, KeyError, TypeError):
+                            log.warning("unreadable record in %s at %s/%s", self.topic, tp.partition, r.offset)
+                for tp in list(pending):
+                    if await consumer.position(tp) >= ends[tp]:
+                        pending.discard(tp)
+        finally:
+            await consumer.stop()
+        async with self._lock:
+            self._owned.update(partitions)
+        log.info("read %d raised alerts of partitions %s in %.2fs", found, partitions, time.monotonic() - started)
+
+    async def release(self, partitions) -> None:
+        """Stop alerting for partitions being revoked; sends in flight finish first (under the lock)."""
+        async with self._lock:
+            for p in partitions:
+                self._owned.discard(p)
+            for key in [k for k, w in self.watched.items() if w.partition in partitions]:
+                del self.watched[key]
+
+    # --- Prometheus -----------------------------------------------------------
+
+    def collect(self):
+        gauge = GaugeMetricFamily("deskpulse_sla_clocks", "Running SLA clocks by state",
+                                  labels=["account_id", "metric", "state"])
+        now = datetime.now(UTC)
+        counts: dict[tuple[str, str, str], int] = {}
+        for (account_id, _), watched in list(self.watched.items()):
+            for clock in watched.clocks:
+                state = clock.state(now)
+                if state in RUNNING_STATES:
+                    counts[(account_id, clock.metric, state)] = counts.get((account_id, clock.metric, state), 0) + 1
+        for labels, n in sorted(counts.items()):
+            gauge.add_metric(list(labels), n)
+        yield gauge
+
+    def register(self) -> None:
+        REGISTRY.register(self)
+
+
+def alerts_topic(prefix: str) -> str:
+    return prefix + SLA_ALERTS_TOPIC
