@@ -9,6 +9,7 @@ insert. Both read the same topics of the same broker on this machine.
 from __future__ import annotations
 
 import asyncio
+import os
 import json
 import shutil
 import tempfile
@@ -89,7 +90,7 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None]) -> int:
         ceiling_rate = asyncio.run(ceiling(settings.bootstrap, topics, total))
         echo(f"bench: ceiling (aiokafka getmany + json.loads) {ceiling_rate:,.0f} ev/s")
 
-        worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
+        worker = WorkerProcess(settings, free_port(), Path(os.environ.get("DESKPULSE_BENCH_LOG", workdir / "worker.log"))).start()
         try:
             worker.wait_ready()
             stats = worker.wait_processed(total, timeout=600)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -46,10 +45,24 @@ Priority = Literal["low", "medium", "high", "urgent"]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class _computed_once:  # noqa: N801 - used as a decorator
+    """functools.cached_property without its per-access lock (Python 3.11), for per-event use."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.name = fn, fn.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 class Event(BaseModel):
     """Fields shared by every event."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              ignored_types=(_computed_once,))
 
     event_id: Id
     account_id: Id
@@ -116,9 +129,9 @@ class TicketUpdated(Event):
                 raise ValueError(f"{name} cannot be cleared")
         return self
 
-    @cached_property
+    @_computed_once
     def changed_fields(self) -> tuple[str, ...]:
-        # cached_property writes to __dict__ directly (allowed on frozen
+        # the value is written to __dict__ directly (allowed on frozen
         # models); pydantic private attributes would cost more than they save.
         fields_set = self.model_fields_set
         return tuple(f for f in TICKET_FIELDS if f in fields_set)

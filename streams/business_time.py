@@ -33,6 +33,9 @@ class WorkCalendar:
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
     # local date -> its ranges as UTC intervals; pure function of the fields
     _days: dict[date, tuple[Interval, ...]] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # Facts are recomputed per flush for every touched ticket; most of their
+    # durations and due times were computed before.
+    _memo: dict[tuple, object] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
@@ -102,7 +105,19 @@ class WorkCalendar:
 
     def working_seconds(self, start: datetime, end: datetime) -> float:
         """Working time between two instants (0 if end <= start)."""
-        return sum((b - a).total_seconds() for a, b in self.intervals(start, end))
+        if self.always:
+            return max((end - start).total_seconds(), 0.0)
+        key = ("s", start, end)
+        found = self._memo.get(key)
+        if found is None:
+            found = sum((b - a).total_seconds() for a, b in self.intervals(start, end))
+            self._remember(key, found)
+        return found  # type: ignore[return-value]
+
+    def _remember(self, key: tuple, value: object) -> None:
+        if len(self._memo) >= 200_000:
+            self._memo.clear()
+        self._memo[key] = value
 
     def add(self, start: datetime, seconds: float, horizon_days: int = 800) -> datetime | None:
         """The instant at which `seconds` of working time have passed since `start`.
@@ -114,6 +129,16 @@ class WorkCalendar:
         start = start.astimezone(UTC)
         if seconds <= 0:
             return start
+        if self.always:
+            return start + timedelta(seconds=seconds)
+        key = ("a", start, seconds, horizon_days)
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[return-value]
+        found = self._add(start, seconds, horizon_days)
+        self._remember(key, found)
+        return found
+
+    def _add(self, start: datetime, seconds: float, horizon_days: int) -> datetime | None:
         remaining = timedelta(seconds=seconds)
         chunk_lo = start
         horizon = start + timedelta(days=horizon_days)

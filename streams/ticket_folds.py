@@ -39,8 +39,12 @@ class TicketFolds:
     def add(self, partition: int, key: Key, step: Step) -> None:
         """A step of this ticket; a merged ticket's messages also count on its primary."""
         fold = self._fold(partition, key)
+        before = fold.replies.snapshots[-1] if fold.replies.snapshots else None
         fold.add(step)
-        self.touched[key] = partition
+        # A step that leaves the metrics as they were (a series goes on, a
+        # bot message, a redelivery) changes no fact: no new facts row.
+        if step.stage or not fold.replies.snapshots or fold.replies.snapshots[-1] is not before:
+            self.touched[key] = partition
         if fold.merged_into and step.kind in ("customer", "rep", "ignored"):
             found = self.get((key[0], fold.merged_into))
             if found is not None:

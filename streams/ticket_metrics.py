@@ -90,7 +90,7 @@ def apply(state: ReplyState, step: Step) -> ReplyState:
     history = state.history
     if not history or step.order >= history[-1].order:
         core = _advance(_core(state), step)
-        return replace(core, history=(*history, step), seen=seen, snapshots=(*state.snapshots, core))
+        return _with_history(core, (*history, step), seen, (*state.snapshots, core))
     at = bisect.bisect_right([s.order for s in history], step.order)
     history = (*history[:at], step, *history[at:])
     snapshots = list(state.snapshots[:at])
@@ -98,7 +98,14 @@ def apply(state: ReplyState, step: Step) -> ReplyState:
     for s in history[at:]:
         core = _advance(core, s)
         snapshots.append(core)
-    return replace(core, history=history, seen=seen, snapshots=tuple(snapshots))
+    return _with_history(core, history, seen, tuple(snapshots))
+
+
+def _with_history(core: ReplyState, history: tuple[Step, ...], seen: tuple[str, ...],
+                  snapshots: tuple[ReplyState, ...]) -> ReplyState:
+    # Built directly: dataclasses.replace costs several times more, once per event.
+    return ReplyState(core.created_at, core.first_response_at, core.first_responder, core.closed, core.closed_at,
+                      core.reopens, core.series, core.intervals, core.waits, history, seen, snapshots)
 
 
 def _core(state: ReplyState) -> ReplyState:
