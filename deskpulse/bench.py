@@ -9,7 +9,6 @@ insert. Both read the same topics of the same broker on this machine.
 from __future__ import annotations
 
 import asyncio
-import os
 import json
 import shutil
 import tempfile
@@ -63,7 +62,7 @@ async def ceiling(bootstrap: str, topics: list[str], n: int) -> float:
         await consumer.stop()
 
 
-def run_bench(settings: Settings, n: int, echo: Callable[[str], None]) -> int:
+def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tickets: int = 200) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="deskpulse-bench-"))
     broker = None
     try:
@@ -90,7 +89,7 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None]) -> int:
         ceiling_rate = asyncio.run(ceiling(settings.bootstrap, topics, total))
         echo(f"bench: ceiling (aiokafka getmany + json.loads) {ceiling_rate:,.0f} ev/s")
 
-        worker = WorkerProcess(settings, free_port(), Path(os.environ.get("DESKPULSE_BENCH_LOG", workdir / "worker.log"))).start()
+        worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
         try:
             worker.wait_ready()
             stats = worker.wait_processed(total, timeout=600)
@@ -102,6 +101,14 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None]) -> int:
              f"{stats['flushes']} flushes")
         echo(f"bench: pipeline={pipeline_rate:.0f} ev/s ceiling={ceiling_rate:.0f} ev/s "
              f"ratio={pipeline_rate / ceiling_rate:.2f}")
+        if alert_tickets:
+            from deskpulse.bench_alerts import run_alert_bench
+
+            alert_settings = settings.with_overrides(topic_prefix=f"alerts{uuid.uuid4().hex[:6]}.",
+                                                     data_dir=workdir / "alerts",
+                                                     clickhouse=f"chdb://{workdir / 'alerts' / 'clickhouse'}")
+            ensure_topics(alert_settings.bootstrap, alert_settings.topic_prefix, alert_settings.partitions)
+            run_alert_bench(alert_settings, workdir, alert_tickets, 1000.0, echo)
         return 0
     finally:
         if broker is not None:

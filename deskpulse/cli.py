@@ -258,12 +258,14 @@ def schemas_export(directory: Path) -> None:
 
 @cli.command()
 @click.option("--events", type=int, default=300_000, show_default=True)
+@click.option("--alert-tickets", type=int, default=200, show_default=True,
+              help="Tickets for the SLA alert latency run (0: skip it).")
 @click.pass_context
-def bench(ctx: click.Context, events) -> None:
-    """End-to-end throughput of the worker vs a bare consumer, on the embedded stack."""
+def bench(ctx: click.Context, events, alert_tickets) -> None:
+    """Worker throughput vs a bare consumer, then SLA alert latency under load, on the embedded stack."""
     from deskpulse.bench import run_bench
 
-    sys.exit(run_bench(_settings(ctx), events, echo=click.echo))
+    sys.exit(run_bench(_settings(ctx), events, echo=click.echo, alert_tickets=alert_tickets))
 
 
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
