@@ -33,6 +33,7 @@ class Batch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     message_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
+    config_events: list[Event] = field(default_factory=list)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
@@ -96,6 +97,8 @@ class BatchBuilder:
             batch.ticket_events.append((event, source))
         elif event.type == "message.created":  # type: ignore[attr-defined]
             batch.message_events.append((event, source))
+        elif event.type == "config.updated":  # type: ignore[attr-defined]
+            batch.config_events.append(event)
         table = TABLE_OF_TOPIC[source.topic]
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
             batch.already_stored += 1

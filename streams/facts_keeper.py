@@ -119,15 +119,20 @@ class FactsKeeper:
         return rows, list(touched)
 
     def _touch_reconfigured(self) -> None:
-        """A new configuration re-targets every open ticket of its account (and re-states its facts)."""
+        """A new configuration re-targets every open ticket of its account and re-states every
+        ticket's facts (SLA hours depend on the calendars)."""
         changed = {a for a, g in self.config.generation.items() if self._generations.get(a) != g}
         if not changed:
             return
         self._generations.update({a: self.config.generation[a] for a in changed})
         for partition, folds in self.folds.partitions.items():
-            for key, fold in folds.items():
-                if key[0] in changed and not fold.replies.closed:
+            for key in folds:
+                if key[0] in changed:
                     self.folds.touched[key] = partition
+
+    def mark_config_seen(self) -> None:
+        """Facts restored from ClickHouse were computed under the configurations now in force."""
+        self._generations.update(self.config.generation)
 
     def watch(self, key: Key, partition: int, facts: TicketFacts, state: TicketState | None) -> None:
         self.alerter.watch(key, partition, facts.clocks, state.get("owner_id") if state else "",

@@ -239,6 +239,8 @@ class IngestService(Service):
 
     async def _flush(self, batch: Batch) -> None:
         started = time.monotonic()
+        for event in batch.config_events:  # before the tickets of this flush (the Faust agent may lag)
+            self.config.apply(event)  # type: ignore[arg-type]
         tickets = await self._ticket_rows(batch)
         if tickets.rows:
             batch.tables["tickets"] = tickets
@@ -418,6 +420,7 @@ class IngestService(Service):
         # Stored facts already hold this history; events redelivered after the
         # last commit touch their tickets again.
         self.facts.folds.take_touched()
+        self.facts.mark_config_seen()
         replayed = await self._replay_gap(partitions)
         open_keys = self.facts.open_keys(partitions)
         states = await self.db_call(ticket_store.load_states, self.warehouse, [k for _, k in open_keys])

@@ -99,3 +99,30 @@ def test_durations_are_given_24_7_and_in_sla_hours():
     [clock] = facts.clocks
     assert clock.due_at == mon and clock.state(mon) == "completed_on_time"  # exactly on the due minute
     assert clock.due_soon_at == mon - timedelta(minutes=10)
+
+
+def test_a_new_configuration_restates_every_ticket_of_its_account():
+    from deskpulse.account_config import config_event, example
+    from schemas.events import ConfigUpdated
+    from streams.config_store import ConfigStore
+    from streams.facts_keeper import FactsKeeper
+    from streams.sla_alerter import SlaAlerter
+    from streams.ticket_state import TicketState
+
+    config = ConfigStore()
+    keeper = FactsKeeper(config, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    sat = T0.replace(day=7, hour=9)  # a Saturday: no office hours
+    for key in (("acme", "closed-one"), ("globex", "other")):
+        keeper.folds.add(0, key, Step(sat, "a", "created", stage="new"))
+        keeper.folds.add(0, key, Step(sat + timedelta(hours=2), "b", "closed", stage="closed"))
+    state = TicketState("acme", "closed-one", sat, {"team_id": "billing"}, {"team_id": (sat, "a")})
+
+    def rows():
+        batch, _ = keeper.flush_rows(lambda p, k: state if k == ("acme", "closed-one") else None)
+        data = dict(zip(batch.columns, batch.data, strict=True))
+        return dict(zip(data["ticket_id"], data["time_to_close_sla_s"], strict=True))
+
+    assert rows() == {"closed-one": 7200.0, "other": 7200.0}  # no configuration: 24/7
+    config.apply(ConfigUpdated.model_validate(config_event(example("acme"))))
+    assert rows() == {"closed-one": 0.0}  # re-stated on billing's office hours; globex untouched
+    assert rows() == {}
