@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := $(VENV)/.tools
-# Debian packages the tests use: promtool (prometheus) checks the alert rules.
-DEBS := prometheus
+# Debian packages the tests use: promtool (prometheus) checks the alert rules;
+# chromium and its chromedriver load the dashboard page.
+DEBS := prometheus chromium chromium-driver
 
 .PHONY: setup demo test test-unit bench clean
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TOOLS): $(STAMP)
-	@command -v promtool >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+	@command -v promtool >/dev/null && command -v chromedriver >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -qq --no-install-recommends $(DEBS) >/dev/null 2>&1 || \
 		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEBS); }; }
 	touch $(TOOLS)

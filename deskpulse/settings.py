@@ -22,6 +22,17 @@ def _env_int(name: str, default: int) -> int:
         raise SettingsError(f"{name}={raw!r} is not an integer") from None
 
 
+def _tokens(text: str) -> dict[str, str]:
+    """'acme=secret1,globex=secret2' -> {account: token}."""
+    tokens = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        account, sep, token = part.partition("=")
+        if not sep or not account or not token:
+            raise SettingsError("DESKPULSE_API_TOKENS must look like account=token,account=token")
+        tokens[account.strip()] = token.strip()
+    return tokens
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path(".deskpulse")
@@ -37,6 +48,7 @@ class Settings:
     batch_max_seconds: float = 0.5
     dedupe_window: int = 200_000  # remembered event ids per partition
     webhook_url: str | None = None  # SLA alerts are also POSTed here
+    api_tokens: dict = field(default_factory=dict)  # account -> token; empty: the API is open (localhost demo)
     alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
     extra: dict = field(default_factory=dict)
 
@@ -58,6 +70,7 @@ class Settings:
             dedupe_window=_env_int("DESKPULSE_DEDUPE_WINDOW", 200_000),
             webhook_url=env("DESKPULSE_WEBHOOK_URL") or None,
             alert_max_age_s=_env_int("DESKPULSE_ALERT_MAX_AGE_S", 3600),
+            api_tokens=_tokens(env("DESKPULSE_API_TOKENS", "")),
             extra={
                 "session_timeout_ms": _env_int("DESKPULSE_SESSION_TIMEOUT_MS", 10_000),
                 "rebalance_timeout_ms": _env_int("DESKPULSE_REBALANCE_TIMEOUT_MS", 10_000),

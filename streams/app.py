@@ -7,6 +7,7 @@ are consumed in batches by `IngestService` (see streams/ingest.py for why).
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
@@ -26,10 +27,12 @@ from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
 from streams.config_store import ConfigStore
 from streams.ingest import IngestService
+from streams.live_summary import FILTERS
 from streams.sla_alerter import alerts_topic
 from streams.webhook import WebhookService
 
 log = logging.getLogger(__name__)
+DASHBOARD = Path(__file__).parent / "static" / "dashboard.html"
 
 
 def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tuple[faust.App, IngestService]:
@@ -91,6 +94,52 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
         applied = config.applied(account_id)
         body = config.get(account_id).model_dump(mode="json", exclude_none=True)
         return self.json({"account_id": account_id, "applied": applied, "config": body})
+
+    def _authorized(request, account: str) -> bool:
+        """With tokens configured, a request needs its account's token (header or ?token=)."""
+        tokens = settings.api_tokens
+        if not tokens:
+            return True
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or \
+            request.query.get("token", "")
+        expected = tokens.get(account)
+        return expected is not None and hmac.compare_digest(given, expected)
+
+    def _filters(request) -> dict[str, str]:
+        return {name: request.query.get(name, "") for name in FILTERS}
+
+    @app.page("/api/accounts/{account}/summary")
+    async def live_summary(self, request, account):
+        """Today's figures for one account (SPEC §5), each with the same time yesterday."""
+        if not _authorized(request, account):
+            return self.json({"error": "a valid token for this account is required"}, status=401)
+        body = ingest.live.summary(account, _filters(request))
+        body.pop("_tickets")
+        return self.json({"account_id": account, **body})
+
+    @app.page("/api/accounts/{account}/tickets")
+    async def live_tickets(self, request, account):
+        """The tickets behind one figure of today: ?figure=closed&page=1&per_page=50 (+ filters)."""
+        if not _authorized(request, account):
+            return self.json({"error": "a valid token for this account is required"}, status=401)
+        figure = request.query.get("figure", "")
+        try:
+            page = max(int(request.query.get("page", "1")), 1)
+            per_page = min(max(int(request.query.get("per_page", "50")), 1), 500)
+        except ValueError:
+            return self.json({"error": "page and per_page must be integers"}, status=400)
+        try:
+            tickets = ingest.live.tickets(account, figure, _filters(request))
+        except KeyError:
+            return self.json({"error": f"unknown figure {figure!r}"}, status=400)
+        start = (page - 1) * per_page
+        return self.json({"account_id": account, "figure": figure, "page": page, "per_page": per_page,
+                          "total": len(tickets), "tickets": tickets[start:start + per_page]})
+
+    @app.page("/dashboard/{account}")
+    async def dashboard(self, request, account):
+        """The live page; it polls the summary API (the token, if any, comes in ?token=)."""
+        return self.html(DASHBOARD.read_text())
 
     @app.page("/healthz")
     async def healthz(self, request):

@@ -20,6 +20,7 @@ from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_lett
 from streams.decode import DeadLetter, SourceRef, decode
 from streams.dedupe import SeenIds
 
+LIVE_TYPES = frozenset({"feedback.submitted", "call.ended", "rep.status_changed"})
 TICKET_TYPES = frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})
 # (table, topic, partition) -> highest offset stored in that table.
 Watermarks = dict[tuple[str, str, int], int]
@@ -34,6 +35,7 @@ class Batch:
     ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     message_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     config_events: list[Event] = field(default_factory=list)
+    live_events: list[Event] = field(default_factory=list)  # feedback, calls, rep statuses: for the live summary
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
@@ -103,5 +105,7 @@ class BatchBuilder:
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
             batch.already_stored += 1
             return
+        if event.type in LIVE_TYPES:  # type: ignore[attr-defined]
+            batch.live_events.append(event)  # stored ones were reloaded with the partition
         name, row = event_row(event, source, self.source_id)
         batch._table(name).append(row)

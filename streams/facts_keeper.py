@@ -100,7 +100,7 @@ class FactsKeeper:
                 "pipeline": state.get("pipeline")})
         return ticket_facts(fold, targets, self.config.sla_calendar(account_id, team))
 
-    def flush_rows(self, state_of: StateOf) -> tuple[ColumnBatch, list[Key]]:
+    def flush_rows(self, state_of: StateOf) -> tuple[ColumnBatch, dict[Key, int]]:
         """Facts rows of every ticket touched since the last flush; their clocks go to the alerter."""
         rows = ColumnBatch(COLUMNS, nullable=NULLABLE)
         now = datetime.now(UTC)
@@ -116,7 +116,7 @@ class FactsKeeper:
             facts = self.facts(key, fold, state)
             rows.append(facts_row(key[0], key[1], state, facts, now, version))
             self.watch(key, partition, facts, state)
-        return rows, list(touched)
+        return rows, touched
 
     def _touch_reconfigured(self) -> None:
         """A new configuration re-targets every open ticket of its account and re-states every

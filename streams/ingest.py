@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -30,7 +31,7 @@ from pydantic import ValidationError
 from deskpulse.settings import Settings
 from schemas.events import ConfigUpdated
 from schemas.topics import DEAD_LETTER_TOPIC, TOPICS
-from sinks import facts_store, ticket_store
+from sinks import facts_store, live_store, ticket_store
 from sinks.clickhouse import Warehouse
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch
 from streams import metrics
@@ -38,6 +39,7 @@ from streams.batch import Batch, BatchBuilder
 from streams.config_store import ConfigStore
 from streams.decode import SourceRef
 from streams.facts_keeper import FactsKeeper
+from streams.live_keeper import KEEP, LiveKeeper
 from streams.sla_alerter import SlaAlerter, alerts_topic
 from streams.ticket_state import TicketState, apply
 
@@ -107,6 +109,7 @@ class IngestService(Service):
         self._settled = asyncio.Event()
         self.alerter = SlaAlerter(settings.bootstrap, alerts_topic(settings.topic_prefix), settings.alert_max_age_s)
         self.facts = FactsKeeper(config, self.alerter)
+        self.live = LiveKeeper(config, self.facts, self._state_of)
 
     @property
     def ready(self) -> bool:
@@ -219,6 +222,10 @@ class IngestService(Service):
             ):
                 await self._start_flush()
 
+    @Service.timer(60.0)
+    async def _prune_live(self) -> None:
+        self.live.prune(datetime.now(UTC))
+
     @Service.task
     async def _alert_timer(self) -> None:
         await self.alerter.run(lambda: self.should_stop)
@@ -245,12 +252,15 @@ class IngestService(Service):
         if tickets.rows:
             batch.tables["tickets"] = tickets
         t_tickets = time.monotonic()
-        touched: list = []
+        touched: dict = {}
+        for event in batch.live_events:
+            self.live.add(event)
         if batch.ticket_events or batch.message_events:
             facts, touched = await self._facts_rows(batch)
             if facts.rows:
                 batch.tables["ticket_facts"] = facts
                 metrics.FACTS_WRITTEN.inc(facts.rows)
+            self.live.touch(touched)
         t_facts = time.monotonic()
         await self._send_dead_letters(batch)
         written = 0
@@ -396,6 +406,7 @@ class IngestService(Service):
             if topic == "tickets":
                 self.tickets.pop(tp.partition, None)
                 self.facts.folds.forget(tp.partition)
+                self.live.forget(tp.partition)
 
     async def partitions_assigned(self, assigned) -> None:
         by_topic: dict[str, list[int]] = {}
@@ -430,6 +441,19 @@ class IngestService(Service):
                 cache[key] = states[key]
             fold = self.facts.folds.partitions[partition][key]
             self.facts.watch(key, partition, self.facts.facts(key, fold, cache.get(key)), cache.get(key))
+        now = datetime.now(UTC)
+        recent = {}
+        for p in partitions:
+            for key, fold in self.facts.folds.partitions.get(p, {}).items():
+                history = fold.replies.history
+                if (not fold.replies.closed and not fold.merged_into) or (history and history[-1].at >= now - KEEP):
+                    recent[key] = p
+        self.live.touch(recent)
+        live_offsets = {(topic, p): o for (table, topic, p), o in self.builder.watermarks.items()
+                        if table in ("feedback_events", "call_events", "availability_events")}
+        for event in await self.db_call(live_store.load_recent, self.warehouse, self.builder.source_id, partitions,
+                                        live_offsets, now - KEEP):
+            self.live.add(event)
         await self.alerter.restore(partitions)
         await self.alerter.evaluate([k for _, k in open_keys])
         freeze_heap()

@@ -1,0 +1,103 @@
+"""What the worker keeps for the live summary, and answering for one account.
+
+Ticket figures come from the facts keeper's folds (no second copy); the
+keeper only remembers which tickets were touched lately (today and
+yesterday in any time zone: the last 50 hours) or are open, plus two days
+of calls, feedback and rep status changes per account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from streams.config_store import ConfigStore
+from streams.facts_keeper import FactsKeeper
+from streams.live_summary import Call, Feedback, RepStatus, summary
+from streams.ticket_folds import Key
+from streams.ticket_state import TicketState
+
+KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
+
+
+class LiveKeeper:
+    def __init__(self, config: ConfigStore, facts: FactsKeeper, state_of: Callable[[int, Key], TicketState | None]):
+        self.config, self.facts, self.state_of = config, facts, state_of
+        self.recent: dict[str, dict[Key, int]] = {}
+        self.calls: dict[str, list[Call]] = {}
+        self.feedback: dict[str, list[Feedback]] = {}
+        self.reps: dict[str, list[RepStatus]] = {}
+
+    def touch(self, touched: dict[Key, int]) -> None:
+        for key, partition in touched.items():
+            self.recent.setdefault(key[0], {})[key] = partition
+
+    def add(self, event) -> None:
+        kind, account = event.type, event.account_id
+        if kind == "call.ended":
+            self.calls.setdefault(account, []).append(
+                Call(event.occurred_at, event.rep_id, event.team_id or "", event.outcome, event.duration_s))
+        elif kind == "feedback.submitted":
+            self.feedback.setdefault(account, []).append(
+                Feedback(event.occurred_at, event.ticket_id, event.survey, event.score, event.scale))
+        elif kind == "rep.status_changed":
+            self.reps.setdefault(account, []).append(
+                RepStatus(event.occurred_at, event.rep_id, event.team_id or "", event.status))
+
+    def prune(self, now: datetime) -> None:
+        horizon = now - KEEP
+        for logs in (self.calls, self.feedback):
+            for account, items in logs.items():
+                logs[account] = [i for i in items if i.at >= horizon]
+        for account, changes in self.reps.items():
+            latest: dict[str, RepStatus] = {}
+            for c in sorted(changes, key=lambda c: c.at):
+                if c.at < horizon:
+                    latest[c.rep_id] = c  # the status a rep was in when the window opened
+            self.reps[account] = [*latest.values(), *(c for c in changes if c.at >= horizon)]
+        for keys in self.recent.values():
+            for key in list(keys):
+                found = self.facts.folds.partitions.get(keys[key], {}).get(key)
+                if found is None:
+                    del keys[key]
+                    continue
+                history = found.replies.history
+                if history and history[-1].at < horizon and (found.replies.closed or found.merged_into):
+                    del keys[key]
+
+    def forget(self, partition: int) -> None:
+        for keys in self.recent.values():
+            for key in [k for k, p in keys.items() if p == partition]:
+                del keys[key]
+
+    def accounts(self) -> list[str]:
+        return sorted(set(self.recent) | set(self.calls) | set(self.feedback) | set(self.reps))
+
+    def summary(self, account: str, filters: dict[str, str], now: datetime | None = None) -> dict:
+        now = now or datetime.now(UTC)
+        rows, clocks = [], {}
+        for key, partition in self.recent.get(account, {}).items():
+            fold = self.facts.folds.partitions.get(partition, {}).get(key)
+            if fold is None:
+                continue
+            state = self.state_of(partition, key)
+            rows.append((key, fold, state))
+            clocks[key] = self.facts.facts(key, fold, state).clocks
+        return summary(rows, clocks, self.calls.get(account, []), self.feedback.get(account, []),
+                       self.reps.get(account, []), self.config.get(account).timezone, now, filters)
+
+    def tickets(self, account: str, figure: str, filters: dict[str, str]) -> list[dict]:
+        """The tickets behind one figure of today, with what a list shows of them."""
+        found = self.summary(account, filters)["_tickets"].get(figure)
+        if found is None:
+            raise KeyError(figure)
+        states = {}
+        for key, partition in self.recent.get(account, {}).items():
+            states[key[1]] = self.state_of(partition, key)
+        out = []
+        for ticket_id in found:
+            state = states.get(ticket_id)
+            out.append({"ticket_id": ticket_id, **({p: state.get(p) for p in (
+                "subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")}
+                if state else {})})
+        return out

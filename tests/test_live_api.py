@@ -1,0 +1,129 @@
+"""The live summary through the real broker and worker: JSON API, tenant isolation, the page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.events import created, event
+from tests.test_pipeline import encoded, produce, start_worker
+from tests.test_sla_pipeline import wait_until, worker_ready
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def get(url: str, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def stamp(delta: timedelta = timedelta(0)) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=5) + delta).isoformat(timespec="milliseconds")
+
+
+def todays_events(account: str, prefix: str) -> list[dict]:
+    """Two tickets today: one answered and closed, one waiting; a CSAT answer and a call."""
+    def msg(ticket, minutes, direction, sender_type, sender, message_id):
+        return event("message.created", account=account, at=stamp(timedelta(seconds=minutes)), message_id=message_id,
+                     ticket_id=ticket, direction=direction, sender_type=sender_type, sender_id=sender, channel="chat")
+    a, b = f"{prefix}A", f"{prefix}B"
+    events = [
+        {**created(a, at=stamp(), channel="chat", priority="high", team_id="support", owner_id="anna",
+                   subject="<script>alert('x')</script> printer"), "account_id": account},
+        {**created(b, at=stamp(timedelta(seconds=10)), channel="email", team_id="billing"), "account_id": account},
+        msg(a, 1, "inbound", "customer", "c1", f"{prefix}m1"),
+        msg(a, 61, "outbound", "rep", "anna", f"{prefix}m2"),
+        msg(b, 20, "inbound", "customer", "c2", f"{prefix}m3"),
+        event("ticket.updated", account=account, at=stamp(timedelta(seconds=121)), ticket_id=a, status="closed"),
+        event("feedback.submitted", account=account, at=stamp(timedelta(seconds=130)), ticket_id=a, survey="csat",
+              score=5, scale=5),
+        event("call.ended", account=account, at=stamp(timedelta(seconds=140)), call_id=f"{prefix}c", rep_id="anna",
+              team_id="support", outcome="completed", started_at=stamp(timedelta(seconds=20)), duration_s=120.0),
+        event("rep.status_changed", account=account, at=stamp(), rep_id="anna", team_id="support",
+              status="available"),
+    ]
+    return events
+
+
+def test_live_summary_api_with_drill_down_and_tenant_isolation(stack):
+    worker = start_worker(stack, DESKPULSE_API_TOKENS="acme=acme-secret,globex=globex-secret")
+    try:
+        wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        events = todays_events("acme", "L") + todays_events("globex", "G")[:2]
+        produce(stack, encoded(events))
+        worker.wait_processed(len(events), timeout=60)
+        status, body = get(f"{worker.web}/api/accounts/acme/summary", "acme-secret")
+        assert status == 200, body
+        f = body["figures"]
+        assert f["new_tickets"]["today"] == 2 and f["open_tickets"]["today"] == 1 and f["closed"]["today"] == 1
+        assert f["avg_first_response_s"]["today"] == 61.0 and f["avg_time_to_close_s"]["today"] == 121.0
+        assert f["messages_received"]["today"] == 2 and f["messages_sent"]["today"] == 1
+        assert f["csat"]["today"] == 1.0 and f["calls_completed"]["today"] == 1
+        assert f["call_duration_s"]["today"] == 120.0 and f["customer_wait_s"]["today"] == 60.0
+        assert body["availability"]["reps"] == {"anna": "available"}
+        assert body["by_channel"]["new"] == {"chat": 1, "email": 1}
+        status, page = get(f"{worker.web}/api/accounts/acme/tickets?figure=closed", "acme-secret")
+        assert status == 200 and page["total"] == 1 and page["tickets"][0]["ticket_id"] == "LA"
+        assert page["tickets"][0]["subject"] == "<script>alert('x')</script> printer"  # JSON carries it as data
+        status, billing = get(f"{worker.web}/api/accounts/acme/summary?team=billing", "acme-secret")
+        assert billing["figures"]["new_tickets"]["today"] == 1 and billing["figures"]["closed"]["today"] == 0
+        # tenant isolation: a token opens its own account only
+        assert get(f"{worker.web}/api/accounts/globex/summary", "acme-secret")[0] == 401
+        assert get(f"{worker.web}/api/accounts/acme/tickets?figure=closed", "globex-secret")[0] == 401
+        assert get(f"{worker.web}/api/accounts/acme/summary")[0] == 401
+        status, other = get(f"{worker.web}/api/accounts/globex/summary", "globex-secret")
+        assert status == 200 and other["figures"]["new_tickets"]["today"] == 2
+        assert other["figures"]["closed"]["today"] == 0  # acme's close is not globex's
+    finally:
+        worker.stop()
+
+
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="make test installs Debian's chromium-driver")
+def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    worker = start_worker(stack)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        produce(stack, encoded(todays_events("acme", "P")))
+        worker.wait_processed(9, timeout=60)
+        browser.get(f"{worker.web}/dashboard/acme")
+
+        def shown(name: str) -> str:
+            return browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"] .value').get_attribute(
+                "data-value")
+
+        wait_until(lambda: shown("new_tickets") == "2", 10, "the page to show today's figures")
+        _, api = get(f"{worker.web}/api/accounts/acme/summary")
+        for name in ("new_tickets", "open_tickets", "closed", "messages_received", "avg_first_response_s"):
+            assert float(shown(name)) == float(api["figures"][name]["today"]), name
+        # click-through: the tickets behind "open tickets", the subject escaped as text
+        browser.find_element(By.CSS_SELECTOR, '[data-figure="new_tickets"]').click()
+        wait_until(lambda: "printer" in browser.find_element(By.ID, "ticket-list").text, 10, "the ticket list")
+        assert browser.find_elements(By.CSS_SELECTOR, "#ticket-list script") == []
+        assert "<script>alert('x')</script> printer" in browser.find_element(By.ID, "ticket-list").text
+        browser.save_screenshot(str(ROOT / "docs" / "dashboard.png"))
+        # new events: the page follows without a reload
+        produce(stack, encoded([{**created("P3", at=stamp(timedelta(seconds=200))), "account_id": "acme"}]))
+        wait_until(lambda: shown("new_tickets") == "3", 10, "the page to follow a new ticket")
+    finally:
+        browser.quit()
+        worker.stop()
