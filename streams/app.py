@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
@@ -113,7 +114,13 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
         """Today's figures for one account (SPEC §5), each with the same time yesterday."""
         if not _authorized(request, account):
             return self.json({"error": "a valid token for this account is required"}, status=401)
-        body = ingest.live.summary(account, _filters(request))
+        at = None
+        if request.query.get("at"):  # a past instant of the last two days: its day "so far"
+            try:
+                at = datetime.fromisoformat(request.query["at"]).astimezone(UTC)
+            except ValueError:
+                return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+        body = ingest.live.summary(account, _filters(request), at)
         body.pop("_tickets")
         return self.json({"account_id": account, **body})
 

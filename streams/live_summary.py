@@ -9,8 +9,10 @@ Definitions (local day of the account's time zone, window = day start ->
 now, or yesterday's start -> the same time yesterday):
 - open_tickets: created and not closed at the end of the window (merged and
   deleted tickets are not open).
-- closed: tickets that entered a closed stage in the window.
-- new_tickets: tickets created in the window.
+- new_tickets: tickets created in the window (merged ones too: they were).
+- closed: tickets that entered a closed stage in the window. Merged tickets
+  count on their primary for this and every figure below, and each message
+  counts once.
 - avg_first_response_s: over tickets whose first rep reply is in the window.
 - avg_time_to_close_s: over tickets closed in the window, creation -> that close.
 - csat: share of CSAT answers in the window in the top two scores of their scale.
@@ -125,6 +127,7 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
     by_priority_new: Counter = Counter()
     by_priority_open: Counter = Counter()
     received, sent, waits, rep_waits = [], [], [], []
+    seen_messages: set[str] = set()
     incoming_hours: Counter = Counter()
     outgoing_hours: Counter = Counter()
     for key, fold, state in tickets:
@@ -135,10 +138,22 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
             open_ids.append(key[1])
             by_channel_open[channel] += 1
             by_priority_open[priority] += 1
-        if window.has(r.created_at) and not fold.merged_into:
+        if window.has(r.created_at):
             new.append(key[1])
             by_channel_new[channel] += 1
             by_priority_new[priority] += 1
+        for step in r.history:
+            # A merged ticket's messages are also on its primary's fold: count each message once.
+            if window.has(step.at) and step.kind in ("customer", "rep") and step.event_id not in seen_messages:
+                seen_messages.add(step.event_id)
+                if step.kind == "customer":
+                    received.append(key[1])
+                    incoming_hours[step.at.astimezone(zone).hour] += 1
+                else:
+                    sent.append(key[1])
+                    outgoing_hours[step.at.astimezone(zone).hour] += 1
+        if fold.merged_into or (state is not None and state.deleted):
+            continue  # a merged ticket's history counts on its primary; a deleted one is gone
         if window.has(r.first_response_at) and r.created_at is not None:
             ttfr.append((key[1], (r.first_response_at - r.created_at).total_seconds()))
         for step in r.history:
@@ -146,15 +161,6 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
                 closed.append(key[1])
                 ttc.append((step.at - r.created_at).total_seconds())
                 break
-        for step in r.history:
-            if not window.has(step.at):
-                continue
-            if step.kind == "customer":
-                received.append(key[1])
-                incoming_hours[step.at.astimezone(zone).hour] += 1
-            elif step.kind == "rep":
-                sent.append(key[1])
-                outgoing_hours[step.at.astimezone(zone).hour] += 1
         for interval in r.intervals:
             if window.has(interval.ended_at):
                 seconds = (interval.ended_at - interval.started_at).total_seconds()

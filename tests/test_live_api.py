@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,4 +128,47 @@ def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack):
         wait_until(lambda: shown("new_tickets") == "3", 10, "the page to follow a new ticket")
     finally:
         browser.quit()
+        worker.stop()
+
+
+def worker_sql(worker, query: str, parameters: dict) -> list[dict]:
+    request = urllib.request.Request(f"{worker.web}/sql", data=json.dumps(
+        {"query": query, "parameters": parameters}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = json.loads(response.read())
+    return [dict(zip(body["columns"], row, strict=True)) for row in body["rows"]]
+
+
+def test_live_figures_of_a_finished_day_equal_clickhouse(stack):
+    """Yesterday, simulated: what the live API said at its last moment is what SQL says of the day."""
+    from zoneinfo import ZoneInfo
+
+    from sinks.reports import report_sql
+    from streams.live_day import day_bounds
+    from tests.conftest import deskpulse
+
+    day = (datetime.now(UTC) - timedelta(days=1)).date()
+    deskpulse("--broker", stack.broker, "--topic-prefix", stack.topic_prefix, "simulate", "--seed", "11",
+              "--start", str(day - timedelta(days=1)), "--days", "2", "--fast")
+    worker = start_worker(stack)
+    try:
+        wait_until(lambda: (worker.stats() or {}).get("records", 0) > 1000 and worker.stats()["lag"]
+                   and not any(worker.stats()["lag"].values()), 120, "the simulated days to be processed")
+        time.sleep(1)
+        compared = 0
+        for account, tz in (("acme", "Europe/Stockholm"), ("globex", "America/New_York")):
+            start, end = day_bounds(day, ZoneInfo(tz))
+            at = (end - timedelta(milliseconds=1)).isoformat()
+            status, live = get(f"{worker.web}/api/accounts/{account}/summary?at={urllib.parse.quote(at)}")
+            assert status == 200, live
+            assert live["today"] == str(day)
+            [history] = worker_sql(worker, report_sql("day-summary"),
+                                   {"account": account, "day": str(day), "tz": tz, "closed": ["closed"]})
+            for name, value in history.items():
+                value = None if isinstance(value, float) and value != value else value  # nan: no data
+                assert live["figures"][name]["today"] == value, (account, name, live["figures"][name], value)
+                compared += 1
+            assert live["figures"]["new_tickets"]["today"] > 20  # a real day, not an empty one
+        assert compared == 2 * 15
+    finally:
         worker.stop()
