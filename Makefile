@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.tools
 # chromium and its chromedriver load the dashboard page.
 DEBS := prometheus chromium chromium-driver
 
-.PHONY: setup demo test test-unit bench clean
+.PHONY: setup demo test test-unit bench bench-live clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test-unit: $(TOOLS)
 
 bench: $(STAMP)
 	$(BIN)/deskpulse bench $(ARGS)
+
+bench-live: $(STAMP)
+	$(BIN)/deskpulse bench-live $(ARGS)
 
 clean:
 	rm -rf $(VENV) .deskpulse .pytest_cache .hypothesis

@@ -268,6 +268,16 @@ def bench(ctx: click.Context, events, alert_tickets) -> None:
     sys.exit(run_bench(_settings(ctx), events, echo=click.echo, alert_tickets=alert_tickets))
 
 
+@cli.command("bench-live")
+@click.option("--probes", type=int, default=5000, show_default=True)
+@click.pass_context
+def bench_live(ctx: click.Context, probes) -> None:
+    """Latency from producing an event to seeing it in the live JSON API, at 1,000 events/s."""
+    from deskpulse.bench_live import run_bench_live
+
+    sys.exit(run_bench_live(_settings(ctx), probes, echo=click.echo))
+
+
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
     """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
     from sinks.clickhouse import Warehouse

@@ -135,6 +135,8 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         echo(f"broker      {settings.broker}" + (" (embedded Tansu, in memory)" if broker else ""))
         echo(f"clickhouse  {settings.clickhouse_dsn}")
         echo(f"worker      pid {worker.process.pid}; {worker.web}/stats  {worker.web}/metrics")  # type: ignore[union-attr]
+        echo(f"dashboard   {worker.web}/dashboard/acme  (also /dashboard/globex)")
+        echo(f"live JSON   {worker.web}/api/accounts/acme/summary")
         echo(f"logs        {logs}/")
         echo(f"query       deskpulse --data-dir {settings.data_dir} sql \"SELECT count() FROM ticket_events\"")
         worker.wait_ready()

@@ -45,7 +45,7 @@ class Settings:
     web_port: int = 6066
     group_id: str = "deskpulse-worker"
     batch_max_rows: int = 20_000
-    batch_max_seconds: float = 0.5
+    batch_max_seconds: float = 0.25  # also bounds how stale the live summary is
     dedupe_window: int = 200_000  # remembered event ids per partition
     webhook_url: str | None = None  # SLA alerts are also POSTed here
     api_tokens: dict = field(default_factory=dict)  # account -> token; empty: the API is open (localhost demo)
@@ -66,7 +66,7 @@ class Settings:
             web_port=_env_int("DESKPULSE_WEB_PORT", 6066),
             group_id=env("DESKPULSE_GROUP_ID", "deskpulse-worker"),
             batch_max_rows=_env_int("DESKPULSE_BATCH_MAX_ROWS", 20_000),
-            batch_max_seconds=float(env("DESKPULSE_BATCH_MAX_SECONDS", "0.5")),
+            batch_max_seconds=float(env("DESKPULSE_BATCH_MAX_SECONDS", "0.25")),
             dedupe_window=_env_int("DESKPULSE_DEDUPE_WINDOW", 200_000),
             webhook_url=env("DESKPULSE_WEBHOOK_URL") or None,
             alert_max_age_s=_env_int("DESKPULSE_ALERT_MAX_AGE_S", 3600),

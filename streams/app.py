@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import ValidationError
 
 from deskpulse.broker import cluster_id, ensure_topics
@@ -56,6 +56,7 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
     config = ConfigStore()
     ingest = IngestService(settings, warehouse, config, source_id, loop=app.loop, beacon=app.beacon)
     ingest.alerter.register()  # the deskpulse_sla_clocks gauge
+    REGISTRY.register(ingest.live)  # deskpulse_live_open_tickets
 
     # Configuration is low-volume and must reach every worker: a plain Faust
     # agent applies it (the ingest service only archives it in ClickHouse).

@@ -360,6 +360,7 @@ class IngestService(Service):
             ]
             futures.append(await self.producer.send(topic, value=dead.value or b"", key=dead.key, headers=headers))
             metrics.DEAD_LETTERED.labels(dead.source.topic, dead.reason_code).inc()
+            metrics.EVENTS_PRODUCED.labels(DEAD_LETTER_TOPIC, dead.reason_code).inc()
         await asyncio.gather(*futures)
 
     async def _commit(self, batch: Batch) -> None:

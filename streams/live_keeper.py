@@ -101,3 +101,26 @@ class LiveKeeper:
                 "subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")}
                 if state else {})})
         return out
+
+    def open_tickets(self) -> dict[str, int]:
+        """Open tickets per account now (for the Prometheus gauge)."""
+        counts = {}
+        for account, keys in self.recent.items():
+            n = 0
+            for key, partition in keys.items():
+                fold = self.facts.folds.partitions.get(partition, {}).get(key)
+                if fold is None or fold.merged_into or fold.replies.closed or fold.replies.created_at is None:
+                    continue
+                state = self.state_of(partition, key)
+                if state is None or not state.deleted:
+                    n += 1
+            counts[account] = n
+        return counts
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        gauge = GaugeMetricFamily("deskpulse_live_open_tickets", "Open tickets now", labels=["account_id"])
+        for account, n in sorted(self.open_tickets().items()):
+            gauge.add_metric([account], n)
+        yield gauge

@@ -116,6 +116,7 @@ class SlaAlerter:
                     self.raised += 1
                     self.latencies.append(alert.latency_s)
                     metrics.SLA_ALERTS.labels(alert.metric, alert.state).inc()
+                    metrics.EVENTS_PRODUCED.labels(SLA_ALERTS_TOPIC, "sla.alert").inc()
                     metrics.SLA_ALERT_LATENCY.observe(max(alert.latency_s, 0.0))
 
     async def _send(self, alert: SlaAlert, partition: int) -> None:

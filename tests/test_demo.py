@@ -14,6 +14,7 @@ def test_demo_runs_and_stops_cleanly_with_a_summary(tmp_path):
                        "--bad-ratio", "0.01", timeout=240)
     out = result.stdout
     assert "embedded Tansu" in out and "chdb://" in out
+    assert re.search(r"dashboard\s+http://127\.0\.0\.1:\d+/dashboard/acme", out)
     produced, bad = map(int, re.search(r"produced\s+(\d+) events \((\d+) malformed", out).groups())
     events, dead, dups = map(int, re.search(r"processed\s+(\d+) events, (\d+) dead-lettered, (\d+) duplicates",
                                             out).groups())

@@ -84,6 +84,10 @@ def test_live_summary_api_with_drill_down_and_tenant_isolation(stack):
         assert get(f"{worker.web}/api/accounts/globex/summary", "acme-secret")[0] == 401
         assert get(f"{worker.web}/api/accounts/acme/tickets?figure=closed", "globex-secret")[0] == 401
         assert get(f"{worker.web}/api/accounts/acme/summary")[0] == 401
+        with urllib.request.urlopen(f"{worker.web}/metrics", timeout=10) as response:
+            exported = response.read().decode()
+        assert 'deskpulse_live_open_tickets{account_id="acme"} 1.0' in exported
+        assert 'deskpulse_events_consumed_total{topic="messages",type="message.created"}' in exported
         status, other = get(f"{worker.web}/api/accounts/globex/summary", "globex-secret")
         assert status == 200 and other["figures"]["new_tickets"]["today"] == 2
         assert other["figures"]["closed"]["today"] == 0  # acme's close is not globex's

@@ -1,0 +1,131 @@
+"""`make bench-live`: from producing an event to seeing it in the live JSON API.
+
+A fresh embedded stack; a steady 1,000 events/s for the probe run: 900/s of
+simulated traffic plus 100/s probe tickets, created "now" for probe accounts
+of 100 tickets each (so one API answer stays small). A poller reads the
+drill-down list of the newest probe account's new tickets as fast as it
+answers; a probe's latency is from just before it was produced to the first
+answer that lists it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from deskpulse.bench import generate
+from deskpulse.broker import EmbeddedBroker, ensure_topics, free_port
+from deskpulse.demo import WorkerProcess
+from deskpulse.settings import Settings
+from deskpulse.simulator.produce import make_producer, route
+
+RATE = 1000.0
+PROBE_RATE = 100.0
+PER_ACCOUNT = 100
+
+
+def run_bench_live(settings: Settings, probes: int, echo: Callable[[str], None]) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="deskpulse-bench-live-"))
+    broker = EmbeddedBroker(log_path=workdir / "broker.log").start()
+    try:
+        settings = settings.with_overrides(broker=broker.url, topic_prefix=f"live{uuid.uuid4().hex[:6]}.",
+                                           data_dir=workdir, clickhouse=f"chdb://{workdir / 'clickhouse'}")
+        ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
+        seconds = probes / PROBE_RATE
+        background = generate(int((RATE - PROBE_RATE) * (seconds + 10)))
+        worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
+        try:
+            worker.wait_ready()
+            while not (worker.stats() or {}).get("ready"):
+                time.sleep(0.2)
+            latencies = _run(settings, worker.web, background, probes)
+            stats = worker.stats() or {}
+        finally:
+            worker.stop()
+    finally:
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    seen = sorted(latencies)
+    if len(seen) < probes:
+        echo(f"bench-live: only {len(seen)} of {probes} probes were seen")
+    if not seen:
+        return 1
+    p50 = statistics.median(seen) * 1000
+    p99 = seen[min(len(seen) - 1, int(len(seen) * 0.99))] * 1000
+    echo(f"bench-live: {len(seen)} probes at {RATE:.0f} events/s in all; worker consumed {stats.get('events', 0)} "
+         f"events; max {seen[-1] * 1000:.0f} ms")
+    echo(f"bench-live: p50={p50:.0f} ms p99={p99:.0f} ms")
+    return 0
+
+
+def _run(settings: Settings, web: str, background: list, probes: int) -> list[float]:
+    producer = make_producer(settings.bootstrap)
+    sent: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def poll() -> None:
+        while not done.is_set():
+            with lock:
+                pending = [t for t in sent if t not in seen]
+            if not pending:
+                time.sleep(0.002)
+                continue
+            accounts = sorted({_account(int(t[1:])) for t in pending})[:2]
+            for account in accounts:
+                url = f"{web}/api/accounts/{account}/tickets?figure=new_tickets&per_page=500"
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    body = json.loads(response.read())
+                now = time.monotonic()
+                with lock:
+                    for ticket in body.get("tickets", ()):
+                        seen.setdefault(ticket["ticket_id"], now)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    started = time.monotonic()
+    per_probe = RATE / PROBE_RATE  # events per probe slot, the probe included
+    made, i = 0, 0
+    while made < probes:
+        due = started + made / PROBE_RATE
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        for _ in range(int(per_probe) - 1):
+            topic, key, value = background[i % len(background)]
+            producer.send(settings.topic(topic), key=key, value=value)
+            i += 1
+        ticket = f"p{made}"
+        event = {"event_id": uuid.uuid4().hex, "type": "ticket.created", "account_id": _account(made),
+                 "occurred_at": datetime.now(UTC).isoformat(timespec="milliseconds"), "schema_version": 1,
+                 "ticket_id": ticket, "channel": "chat"}
+        topic, key = route(event)
+        with lock:
+            sent[ticket] = time.monotonic()
+        producer.send(settings.topic(topic), key=key, value=json.dumps(event).encode())
+        producer.flush()
+        made += 1
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with lock:
+            if len(seen) >= len(sent):
+                break
+        time.sleep(0.05)
+    done.set()
+    poller.join()
+    producer.close()
+    return [seen[t] - sent[t] for t in sent if t in seen]
+
+
+def _account(probe: int) -> str:
+    return f"probe{probe // PER_ACCOUNT}"
