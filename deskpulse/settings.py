@@ -48,6 +48,7 @@ class Settings:
     batch_max_seconds: float = 0.25  # also bounds how stale the live summary is
     dedupe_window: int = 200_000  # remembered event ids per partition
     webhook_url: str | None = None  # SLA alerts are also POSTed here
+    peers: tuple[str, ...] = ()  # the other workers' web URLs: the live API answers for the whole account
     api_tokens: dict = field(default_factory=dict)  # account -> token; empty: the API is open (localhost demo)
     alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
     extra: dict = field(default_factory=dict)
@@ -71,6 +72,7 @@ class Settings:
             webhook_url=env("DESKPULSE_WEBHOOK_URL") or None,
             alert_max_age_s=_env_int("DESKPULSE_ALERT_MAX_AGE_S", 3600),
             api_tokens=_tokens(env("DESKPULSE_API_TOKENS", "")),
+            peers=tuple(u.strip().rstrip("/") for u in env("DESKPULSE_PEERS", "").split(",") if u.strip()),
             extra={
                 "session_timeout_ms": _env_int("DESKPULSE_SESSION_TIMEOUT_MS", 10_000),
                 "rebalance_timeout_ms": _env_int("DESKPULSE_REBALANCE_TIMEOUT_MS", 10_000),

@@ -7,6 +7,7 @@ are consumed in batches by `IngestService` (see streams/ingest.py for why).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -16,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import ValidationError
@@ -28,7 +30,7 @@ from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
 from streams.config_store import ConfigStore
 from streams.ingest import IngestService
-from streams.live_summary import FILTERS
+from streams.live_summary import FILTERS, finalize, merge
 from streams.sla_alerter import alerts_topic
 from streams.webhook import WebhookService
 
@@ -110,39 +112,96 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
     def _filters(request) -> dict[str, str]:
         return {name: request.query.get(name, "") for name in FILTERS}
 
+    def _at(request) -> datetime:
+        """`?at=`: a past instant of the last two days (its day "so far"); default now."""
+        if not request.query.get("at"):
+            return datetime.now(UTC)
+        return datetime.fromisoformat(request.query["at"]).astimezone(UTC)
+
+    def _local(account: str, filters: dict, now: datetime, figure: str | None) -> dict:
+        part = ingest.live.partial(account, filters, now)
+        details = {}
+        if figure:
+            mine = finalize(merge([part]), ingest.live.timezone(account), now, filters)["_tickets"].get(figure, [])
+            details = ingest.live.details(account, set(mine))
+        return {"partial": part, "details": details}
+
+    async def _gather(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
+        """This worker's share and every peer's, merged: any worker answers for the whole account."""
+        now, filters = _at(request), _filters(request)
+        shares = [_local(account, filters, now, figure)]
+        missing = []
+        if settings.peers:
+            query = {**{k: v for k, v in filters.items() if v}, "at": now.isoformat(), **({"figure": figure} if figure
+                                                                                         else {})}
+            headers = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers \
+                else {}
+            if request.query.get("token"):
+                query["token"] = request.query["token"]
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
+                async def ask(peer: str):
+                    try:
+                        async with session.get(f"{peer}/api/accounts/{account}/partial", params=query,
+                                               headers=headers) as response:
+                            if response.status == 200:
+                                return await response.json()
+                    except (aiohttp.ClientError, TimeoutError):
+                        pass
+                    missing.append(peer)
+                    return None
+
+                for share in await asyncio.gather(*(ask(p) for p in settings.peers)):
+                    if share is not None:
+                        shares.append(share)
+        merged = finalize(merge([s["partial"] for s in shares]), ingest.live.timezone(account), now, filters)
+        details = {k: v for s in shares for k, v in s["details"].items()}
+        return merged, details, missing
+
+    def _refused(request, account):
+        return None if _authorized(request, account) else {"error": "a valid token for this account is required"}
+
+    @app.page("/api/accounts/{account}/partial")
+    async def live_partial(self, request, account):
+        """One worker's share of an account's summary, for the other workers (same token rules)."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            return self.json(_local(account, _filters(request), _at(request), request.query.get("figure")))
+        except ValueError:
+            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+
     @app.page("/api/accounts/{account}/summary")
     async def live_summary(self, request, account):
         """Today's figures for one account (SPEC §5), each with the same time yesterday."""
-        if not _authorized(request, account):
-            return self.json({"error": "a valid token for this account is required"}, status=401)
-        at = None
-        if request.query.get("at"):  # a past instant of the last two days: its day "so far"
-            try:
-                at = datetime.fromisoformat(request.query["at"]).astimezone(UTC)
-            except ValueError:
-                return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
-        body = ingest.live.summary(account, _filters(request), at)
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            body, _, missing = await _gather(request, account)
+        except ValueError:
+            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
         body.pop("_tickets")
-        return self.json({"account_id": account, **body})
+        return self.json({"account_id": account, **body, "workers": 1 + len(settings.peers) - len(missing),
+                          "missing_workers": missing})
 
     @app.page("/api/accounts/{account}/tickets")
     async def live_tickets(self, request, account):
         """The tickets behind one figure of today: ?figure=closed&page=1&per_page=50 (+ filters)."""
-        if not _authorized(request, account):
-            return self.json({"error": "a valid token for this account is required"}, status=401)
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
         figure = request.query.get("figure", "")
         try:
             page = max(int(request.query.get("page", "1")), 1)
             per_page = min(max(int(request.query.get("per_page", "50")), 1), 500)
+            body, details, missing = await _gather(request, account, figure)
         except ValueError:
-            return self.json({"error": "page and per_page must be integers"}, status=400)
-        try:
-            tickets = ingest.live.tickets(account, figure, _filters(request))
-        except KeyError:
+            return self.json({"error": "page, per_page and at must be numbers and a time"}, status=400)
+        if figure not in body["_tickets"]:
             return self.json({"error": f"unknown figure {figure!r}"}, status=400)
+        ids = body["_tickets"][figure]
         start = (page - 1) * per_page
+        tickets = [{"ticket_id": t, **details.get(t, {})} for t in ids[start:start + per_page]]
         return self.json({"account_id": account, "figure": figure, "page": page, "per_page": per_page,
-                          "total": len(tickets), "tickets": tickets[start:start + per_page]})
+                          "total": len(ids), "tickets": tickets, "missing_workers": missing})
 
     @app.page("/dashboard/{account}")
     async def dashboard(self, request, account):

@@ -9,15 +9,16 @@ of calls, feedback and rep status changes per account.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from streams.config_store import ConfigStore
 from streams.facts_keeper import FactsKeeper
-from streams.live_summary import Call, Feedback, RepStatus, summary
+from streams.live_summary import Call, Feedback, RepStatus, partial
 from streams.ticket_folds import Key
 from streams.ticket_state import TicketState
 
 KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
+LIST_PROPERTIES = ("subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")
 
 
 class LiveKeeper:
@@ -70,11 +71,8 @@ class LiveKeeper:
             for key in [k for k, p in keys.items() if p == partition]:
                 del keys[key]
 
-    def accounts(self) -> list[str]:
-        return sorted(set(self.recent) | set(self.calls) | set(self.feedback) | set(self.reps))
-
-    def summary(self, account: str, filters: dict[str, str], now: datetime | None = None) -> dict:
-        now = now or datetime.now(UTC)
+    def partial(self, account: str, filters: dict[str, str], now: datetime) -> dict:
+        """This worker's share of the account's summary (streams.live_summary.partial)."""
         rows, clocks = [], {}
         for key, partition in self.recent.get(account, {}).items():
             fold = self.facts.folds.partitions.get(partition, {}).get(key)
@@ -83,23 +81,19 @@ class LiveKeeper:
             state = self.state_of(partition, key)
             rows.append((key, fold, state))
             clocks[key] = self.facts.facts(key, fold, state).clocks
-        return summary(rows, clocks, self.calls.get(account, []), self.feedback.get(account, []),
-                       self.reps.get(account, []), self.config.get(account).timezone, now, filters)
+        return partial(rows, clocks, self.calls.get(account, []), self.feedback.get(account, []),
+                       self.reps.get(account, []), self.timezone(account), now, filters)
 
-    def tickets(self, account: str, figure: str, filters: dict[str, str]) -> list[dict]:
-        """The tickets behind one figure of today, with what a list shows of them."""
-        found = self.summary(account, filters)["_tickets"].get(figure)
-        if found is None:
-            raise KeyError(figure)
-        states = {}
+    def timezone(self, account: str) -> str:
+        return self.config.get(account).timezone
+
+    def details(self, account: str, ticket_ids: set[str]) -> dict[str, dict]:
+        """What a ticket list shows of the tickets this worker holds."""
+        out = {}
         for key, partition in self.recent.get(account, {}).items():
-            states[key[1]] = self.state_of(partition, key)
-        out = []
-        for ticket_id in found:
-            state = states.get(ticket_id)
-            out.append({"ticket_id": ticket_id, **({p: state.get(p) for p in (
-                "subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")}
-                if state else {})})
+            if key[1] in ticket_ids:
+                state = self.state_of(partition, key)
+                out[key[1]] = {p: state.get(p) for p in LIST_PROPERTIES} if state else {}
         return out
 
     def open_tickets(self) -> dict[str, int]:

@@ -166,75 +166,115 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
                 seconds = (interval.ended_at - interval.started_at).total_seconds()
                 (waits if interval.metric == "customer_wait" else rep_waits).append(seconds)
 
-    def peak(hours: Counter) -> int | None:
-        return min(hours, key=lambda h: (-hours[h], h)) if hours else None
-
     return {
-        "open_tickets": (len(open_ids), open_ids),
-        "closed": (len(closed), closed),
-        "new_tickets": (len(new), new),
-        "avg_first_response_s": (_avg([s for _, s in ttfr]), [t for t, _ in ttfr]),
-        "avg_time_to_close_s": (_avg(ttc), closed),
-        "messages_received": (len(received), sorted(set(received))),
-        "messages_sent": (len(sent), sorted(set(sent))),
-        "customer_wait_s": (_avg(waits), []),
-        "rep_wait_s": (_avg(rep_waits), []),
-        "peak_incoming_hour": (peak(incoming_hours), []),
-        "peak_outgoing_hour": (peak(outgoing_hours), []),
-        "by_hour": {"incoming": [incoming_hours.get(h, 0) for h in range(24)],
-                    "outgoing": [outgoing_hours.get(h, 0) for h in range(24)]},
-        "by_channel": {"new": dict(by_channel_new), "open": dict(by_channel_open)},
-        "by_priority": {"new": dict(by_priority_new), "open": dict(by_priority_open)},
+        "open_tickets": open_ids, "closed": closed, "new_tickets": new, "ttfr": ttfr, "ttc": ttc,
+        "messages_received": received, "messages_sent": sent, "waits": waits, "rep_waits": rep_waits,
+        "incoming_hours": dict(incoming_hours), "outgoing_hours": dict(outgoing_hours),
+        "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
+        "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
     }
 
 
-def summary(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | None]],
-            clocks: dict[tuple[str, str], list[Clock]], calls: list[Call], feedback: list[Feedback],
-            reps: list[RepStatus], timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
-    """Every figure of SPEC §5 for today and the same time yesterday."""
-    filters = {k: v for k, v in (filters or {}).items() if v}
+def _windows(now: datetime, timezone: str) -> tuple[ZoneInfo, datetime, dict[str, Window]]:
     zone = ZoneInfo(timezone)
     today_start, _ = day_bounds(local_date(now, zone), zone)
     then = same_time_yesterday(now, zone)
     yesterday_start, _ = day_bounds(local_date(then, zone), zone)
-    windows = {"today": Window(today_start, now), "yesterday": Window(yesterday_start, then)}
+    return zone, then, {"today": Window(today_start, now), "yesterday": Window(yesterday_start, then)}
+
+
+def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | None]],
+            clocks: dict[tuple[str, str], list[Clock]], calls: list[Call], feedback: list[Feedback],
+            reps: list[RepStatus], timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
+    """What one worker knows of an account's summary, in a form that merges with other workers' (JSON)."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    zone, _, windows = _windows(now, timezone)
     chosen = [(k, f, s) for k, f, s in tickets if _matches(s, filters)]
-    per = {name: _ticket_figures(w, chosen, zone) for name, w in windows.items()}
-
-    figures: dict[str, Figure] = {}
-    for name in ("open_tickets", "closed", "new_tickets", "avg_first_response_s", "avg_time_to_close_s",
-                 "messages_received", "messages_sent", "customer_wait_s", "rep_wait_s", "peak_incoming_hour",
-                 "peak_outgoing_hour"):
-        figures[name] = Figure(per["today"][name][0], per["yesterday"][name][0], per["today"][name][1])
-
     rep_filter, team_filter = filters.get("rep"), filters.get("team")
     chosen_ids = {k[1] for k, _, _ in chosen}
+    out: dict = {}
     for name, window in windows.items():
-        answers = [f for f in feedback if f.survey == "csat" and window.has(f.at)
-                   and (not filters or f.ticket_id in chosen_ids)]
-        happy = [f for f in answers if f.score >= f.scale - 1]
-        value = round(len(happy) / len(answers), 4) if answers else None
-        if name == "today":
-            figures["csat"] = Figure(value, None, sorted({f.ticket_id for f in answers}))
-        else:
-            figures["csat"].yesterday = value
-        mine = [c for c in calls if window.has(c.at) and (not rep_filter or c.rep_id == rep_filter)
-                and (not team_filter or c.team_id == team_filter)]
-        for figure, value in (("calls_completed", sum(1 for c in mine if c.outcome == "completed")),
-                              ("call_duration_s", round(sum(c.duration_s for c in mine), 3)),
-                              ("calls_missed", sum(1 for c in mine if c.outcome == "missed"))):
-            if name == "today":
-                figures[figure] = Figure(value, None)
-            else:
-                figures[figure].yesterday = value
+        part = _ticket_figures(window, chosen, zone)
+        part["csat"] = [[f.ticket_id, f.score >= f.scale - 1] for f in feedback if f.survey == "csat"
+                        and window.has(f.at) and (not filters or f.ticket_id in chosen_ids)]
+        part["calls"] = [[c.outcome, c.duration_s] for c in calls if window.has(c.at)
+                         and (not rep_filter or c.rep_id == rep_filter)
+                         and (not team_filter or c.team_id == team_filter)]
+        part["sla"] = _sla(chosen, clocks, {name: window})[name]["clocks"]
+        out[name] = part
+    out["waiting_now"] = [[k[1], (now - f.replies.waiting_since).total_seconds()] for k, f, s in chosen
+                          if f.replies.waiting_since is not None and _open_at(f, s, now)]
+    out["reps"] = [[c.at.isoformat(), c.rep_id, c.team_id, c.status] for c in reps
+                   if (not rep_filter or c.rep_id == rep_filter) and (not team_filter or c.team_id == team_filter)]
+    return out
 
-    # Customers waiting now: today only.
-    waiting = [(k[1], (now - f.replies.waiting_since).total_seconds()) for k, f, s in chosen
-               if f.replies.waiting_since is not None and _open_at(f, s, now)]
+
+def merge(parts: list[dict]) -> dict:
+    """Partials of several workers as one (lists joined, counters added)."""
+    merged: dict = {"waiting_now": [], "reps": []}
+    for part in parts:
+        merged["waiting_now"] += part["waiting_now"]
+        merged["reps"] += part["reps"]
+        for name in ("today", "yesterday"):
+            into = merged.setdefault(name, {})
+            for key, value in part[name].items():
+                if isinstance(value, list):
+                    into[key] = into.get(key, []) + value
+                elif key == "sla":
+                    sla = into.setdefault("sla", {})
+                    for metric, states in value.items():
+                        for state, n in states.items():
+                            sla.setdefault(metric, {}).setdefault(state, 0)
+                            sla[metric][state] += n
+                else:  # counters by hour / channel / priority
+                    counter = into.setdefault(key, {})
+                    for k, n in value.items():
+                        counter[str(k)] = counter.get(str(k), 0) + n
+    return merged
+
+
+def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
+    """The summary's figures from the merged partials."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    zone, then, windows = _windows(now, timezone)
+
+    def peak(hours: dict) -> int | None:
+        return min((int(h) for h in hours), key=lambda h: (-hours[str(h)], h)) if hours else None
+
+    def values(part: dict) -> dict[str, tuple]:
+        answers = part["csat"]
+        calls = part["calls"]
+        return {
+            "open_tickets": (len(part["open_tickets"]), part["open_tickets"]),
+            "closed": (len(part["closed"]), part["closed"]),
+            "new_tickets": (len(part["new_tickets"]), part["new_tickets"]),
+            "avg_first_response_s": (_avg([s for _, s in part["ttfr"]]), [t for t, _ in part["ttfr"]]),
+            "avg_time_to_close_s": (_avg(part["ttc"]), part["closed"]),
+            "messages_received": (len(part["messages_received"]), sorted(set(part["messages_received"]))),
+            "messages_sent": (len(part["messages_sent"]), sorted(set(part["messages_sent"]))),
+            "customer_wait_s": (_avg(part["waits"]), []),
+            "rep_wait_s": (_avg(part["rep_waits"]), []),
+            "peak_incoming_hour": (peak(part["incoming_hours"]), []),
+            "peak_outgoing_hour": (peak(part["outgoing_hours"]), []),
+            "csat": (round(sum(1 for _, happy in answers if happy) / len(answers), 4) if answers else None,
+                     sorted({t for t, _ in answers})),
+            "calls_completed": (sum(1 for o, _ in calls if o == "completed"), []),
+            "call_duration_s": (round(sum(d for _, d in calls), 3), []),
+            "calls_missed": (sum(1 for o, _ in calls if o == "missed"), []),
+        }
+
+    today, yesterday = values(merged["today"]), values(merged["yesterday"])
+    figures = {name: Figure(today[name][0], yesterday[name][0], today[name][1]) for name in today}
+    waiting = merged["waiting_now"]
     figures["customer_wait_now_s"] = Figure(_avg([s for _, s in waiting]), None, [t for t, _ in waiting])
-
-    availability = _availability(reps, windows, rep_filter, team_filter)
-    sla = _sla(chosen, clocks, windows)
+    reps = [RepStatus(datetime.fromisoformat(at), rep, team, status) for at, rep, team, status in merged["reps"]]
+    sla = {}
+    for name in ("today", "yesterday"):
+        counts = merged[name]["sla"]
+        done = sum(c["completed_on_time"] + c["completed_late"] for c in counts.values())
+        met = sum(c["completed_on_time"] for c in counts.values())
+        sla[name] = {"clocks": counts, "met_share": round(met / done, 4) if done else None}
+    part = merged["today"]
     return {
         "account_timezone": timezone,
         "now": now.isoformat(),
@@ -242,13 +282,22 @@ def summary(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
         "same_time_yesterday": then.isoformat(),
         "filters": filters,
         "figures": {name: f.as_dict() for name, f in figures.items()},
-        "by_channel": per["today"]["by_channel"],
-        "by_priority": per["today"]["by_priority"],
-        "messages_by_hour": per["today"]["by_hour"],
-        "availability": availability,
+        "by_channel": {"new": part["by_channel_new"], "open": part["by_channel_open"]},
+        "by_priority": {"new": part["by_priority_new"], "open": part["by_priority_open"]},
+        "messages_by_hour": {"incoming": [part["incoming_hours"].get(str(h), 0) for h in range(24)],
+                             "outgoing": [part["outgoing_hours"].get(str(h), 0) for h in range(24)]},
+        "availability": _availability(reps, windows, None, None),
         "sla": sla,
         "_tickets": {name: f.tickets for name, f in figures.items()},
     }
+
+
+def summary(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | None]],
+            clocks: dict[tuple[str, str], list[Clock]], calls: list[Call], feedback: list[Feedback],
+            reps: list[RepStatus], timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
+    """Every figure of SPEC §5 for today and the same time yesterday (one worker's view)."""
+    return finalize(merge([partial(tickets, clocks, calls, feedback, reps, timezone, now, filters)]),
+                    timezone, now, filters)
 
 
 def _availability(reps: list[RepStatus], windows: dict[str, Window], rep: str | None, team: str | None) -> dict:

@@ -176,3 +176,43 @@ def test_live_figures_of_a_finished_day_equal_clickhouse(stack):
         assert compared == 2 * 15
     finally:
         worker.stop()
+
+
+def test_any_of_two_workers_answers_for_the_whole_account(stack):
+    from dataclasses import replace
+
+    from deskpulse.broker import free_port
+    from deskpulse.demo import WorkerProcess
+
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    workers = []
+    for i, settings in enumerate((stack, replace(stack, data_dir=stack.data_dir.parent / "second"))):
+        workers.append(WorkerProcess(settings, ports[i], settings.data_dir / "worker.log",
+                                     env={"DESKPULSE_PEERS": urls[1 - i]}).start())
+    try:
+        for w in workers:
+            w.wait_ready()
+        wait_until(lambda: all(worker_ready(w) for w in workers) and not set(workers[0].stats()["assigned"])
+                   & set(workers[1].stats()["assigned"]), 60, "two workers sharing the partitions")
+        events = [e for prefix in ("W1", "W2", "W3") for e in todays_events("acme", prefix)]
+        produce(stack, encoded(events))
+        wait_until(lambda: sum(w.stats()["records"] for w in workers) >= len(events), 60, "every event processed")
+        assert all(w.stats()["records"] > 0 for w in workers)  # the account's tickets are split between them
+        answers = [get(f"{w.web}/api/accounts/acme/summary")[1] for w in workers]
+        for answer in answers:
+            assert answer["workers"] == 2 and answer["missing_workers"] == []
+            f = answer["figures"]
+            assert (f["new_tickets"]["today"], f["closed"]["today"], f["calls_completed"]["today"]) == (6, 3, 3)
+            assert f["avg_first_response_s"]["today"] == 61.0 and f["messages_received"]["today"] == 6
+        same = [{k: v for k, v in a["figures"].items() if k != "customer_wait_now_s"} for a in answers]
+        assert same[0] == same[1]  # (the waits "now" differ by the milliseconds between the two requests)
+        _, page = get(f"{workers[1].web}/api/accounts/acme/tickets?figure=closed")
+        assert page["total"] == 3 and {t["ticket_id"] for t in page["tickets"]} == {"W1A", "W2A", "W3A"}
+        assert all(t["subject"].endswith("printer") for t in page["tickets"])  # details from whichever holds them
+        workers[1].kill()
+        alone = get(f"{workers[0].web}/api/accounts/acme/summary")[1]
+        assert alone["missing_workers"] == [urls[1]] and alone["workers"] == 1  # said, not hidden
+    finally:
+        for w in workers:
+            w.stop()

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streams.live_day import day_bounds, local_date, same_time_yesterday
-from streams.live_summary import Call, Feedback, RepStatus, summary
+from streams.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, summary
 from streams.ticket_folds import TicketFolds
 from streams.ticket_metrics import Step
 from streams.ticket_state import TicketState
@@ -132,3 +132,32 @@ def test_filters_and_availability():
     everyone = summary(rows, {}, [], [], reps, ZONE, now)
     assert everyone["availability"]["today"] == {"available": 1, "max_available": 2}
     assert everyone["figures"]["open_tickets"]["today"] == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(days(), st.integers(1, 3))
+def test_partials_of_several_workers_merge_into_the_whole_summary(day, workers):
+    """Tickets split over workers by partition, as in a group: the merged answer is the one-worker answer."""
+    import json
+
+    now, tickets, feedback, calls = day
+    folds = TicketFolds()
+    for t, (_, steps) in tickets.items():
+        for step in steps:
+            folds.add(int(t[1:]) % workers, ("acme", t), step)
+    states = {t: TicketState("acme", t, None, {"channel": ch}, {"channel": (now, "x")})
+              for t, (ch, _) in tickets.items()}
+    reps = [RepStatus(now - timedelta(hours=h), f"rep{h % 3}", "support", "available" if h % 2 else "away")
+            for h in range(6)]
+    everything = [(k, f, states[k[1]]) for p in folds.partitions.values() for k, f in p.items()]
+    whole = summary(everything, {}, calls, feedback, reps, ZONE, now)
+    parts = []
+    for w in range(workers):
+        mine = [(k, f, states[k[1]]) for k, f in folds.partitions.get(w, {}).items()]
+        # calls, feedback and reps live on the worker owning their own key's partition
+        parts.append(json.loads(json.dumps(partial(
+            mine, {}, calls[w::workers], feedback[w::workers], reps[w::workers], ZONE, now))))
+    merged = finalize(merge(parts), ZONE, now)
+    assert merged["figures"] == whole["figures"]
+    assert merged["availability"] == whole["availability"] and merged["sla"] == whole["sla"]
+    assert merged["by_channel"] == whole["by_channel"] and merged["messages_by_hour"] == whole["messages_by_hour"]
