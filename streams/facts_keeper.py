@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from schemas.events import Event
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.rows import ColumnBatch
+from streams.business_time import WorkCalendar
 from streams.config_store import ConfigStore
 from streams.decode import SourceRef
 from streams.sla_alerter import SlaAlerter
+from streams.sla_clock import Clock, Targets, ticket_clocks
 from streams.ticket_facts import TicketFacts, ticket_facts
 from streams.ticket_fold import TicketFold, message_step, ticket_step
 from streams.ticket_folds import Key, TicketFolds
@@ -90,7 +92,7 @@ class FactsKeeper:
                     self.folds.add(partition, key, step)
         return n
 
-    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
+    def _sla(self, key: Key, state: TicketState | None) -> tuple[Targets | None, WorkCalendar]:
         account_id = key[0]
         team = state.get("team_id") if state else ""
         targets = None
@@ -98,7 +100,16 @@ class FactsKeeper:
             targets = self.config.sla_targets(account_id, {
                 "priority": state.get("priority"), "team": team, "channel": state.get("channel"),
                 "pipeline": state.get("pipeline")})
-        return ticket_facts(fold, targets, self.config.sla_calendar(account_id, team))
+        return targets, self.config.sla_calendar(account_id, team)
+
+    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
+        return ticket_facts(fold, *self._sla(key, state))
+
+    def clocks(self, key: Key, fold: TicketFold, state: TicketState | None) -> list[Clock]:
+        """Only the SLA clocks (what the live summary needs; cheaper than all the facts)."""
+        if fold.merged_into:
+            return []
+        return ticket_clocks(fold.replies, *self._sla(key, state))
 
     def flush_rows(self, state_of: StateOf) -> tuple[ColumnBatch, dict[Key, int]]:
         """Facts rows of every ticket touched since the last flush; their clocks go to the alerter."""

@@ -80,7 +80,7 @@ class LiveKeeper:
                 continue
             state = self.state_of(partition, key)
             rows.append((key, fold, state))
-            clocks[key] = self.facts.facts(key, fold, state).clocks
+            clocks[key] = self.facts.clocks(key, fold, state)
         return partial(rows, clocks, self.calls.get(account, []), self.feedback.get(account, []),
                        self.reps.get(account, []), self.timezone(account), now, filters)
 
