@@ -42,6 +42,7 @@ from streams.facts_keeper import FactsKeeper
 from streams.live_keeper import KEEP, LiveKeeper
 from streams.sla_alerter import SlaAlerter, alerts_topic
 from streams.ticket_state import TicketState, apply
+from streams.topic_reader import read_ranges, read_topic
 
 log = logging.getLogger(__name__)
 TICKET_CACHE_PER_PARTITION = 100_000
@@ -159,31 +160,11 @@ class IngestService(Service):
     async def _read_configs(self) -> None:
         """Every account's configuration before the first event: targets and calendars must be known
         when clocks are restored (the Faust config agent keeps applying later changes)."""
-        reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
-                                  enable_auto_commit=False)
-        await reader.start()
-        try:
-            topic = self.settings.topic("config")
-            await reader.topics()  # metadata for every topic
-            tps = [TopicPartition(topic, p) for p in (reader.partitions_for_topic(topic) or ())]
-            if not tps:
-                return
-            reader.assign(tps)
-            await reader.seek_to_beginning(*tps)
-            ends = await reader.end_offsets(tps)
-            pending = {tp for tp in tps if ends[tp] > 0}
-            while pending:
-                for recs in (await reader.getmany(*pending, timeout_ms=500)).values():
-                    for r in recs:
-                        try:
-                            self.config.apply(ConfigUpdated.model_validate_json(r.value))
-                        except ValidationError:
-                            pass  # dead-lettered by the ingest path, which reads the same record
-                for tp in list(pending):
-                    if await reader.position(tp) >= ends[tp]:
-                        pending.discard(tp)
-        finally:
-            await reader.stop()
+        async for record in read_topic(self.settings.bootstrap, self.settings.topic("config")):
+            try:
+                self.config.apply(ConfigUpdated.model_validate_json(record.value))
+            except ValidationError:
+                pass  # dead-lettered by the ingest path, which reads the same record
 
     async def on_stop(self) -> None:
         if self.consumer is not None:
@@ -469,7 +450,7 @@ class IngestService(Service):
         history is read back from the broker, so clocks and facts continue.
         """
         assert self.consumer is not None
-        gaps: dict[TopicPartition, tuple[int, int]] = {}
+        gaps: dict[TopicPartition, tuple[int | None, int | None]] = {}
         for topic in ("tickets", "messages"):
             for p in partitions:
                 tp = TopicPartition(self.settings.topic(topic), p)
@@ -479,27 +460,9 @@ class IngestService(Service):
                     gaps[tp] = (stored + 1, committed)
         if not gaps:
             return 0
-        reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
-                                  enable_auto_commit=False, max_partition_fetch_bytes=8 * 1024 * 1024)
-        await reader.start()
         batch = Batch()
-        try:
-            reader.assign(list(gaps))
-            for tp, (start, _) in gaps.items():
-                reader.seek(tp, start)
-            pending = set(gaps)
-            while pending:
-                records = await reader.getmany(*pending, timeout_ms=500)
-                for tp, recs in records.items():
-                    for r in recs:
-                        if r.offset < gaps[tp][1]:
-                            self.builder.add(batch, SourceRef(self._logical[tp.topic], tp.partition, r.offset),
-                                             r.key, r.value)
-                for tp in list(pending):
-                    if await reader.position(tp) >= gaps[tp][1]:
-                        pending.discard(tp)
-        finally:
-            await reader.stop()
+        async for r in read_ranges(self.settings.bootstrap, gaps):
+            self.builder.add(batch, SourceRef(self._logical[r.topic], r.partition, r.offset), r.key, r.value)
         await self._ticket_rows(batch)  # ticket states (its rows are not written: they are not ours to sink)
         self.facts.apply_events((*batch.ticket_events, *batch.message_events), self._state_of)
         return len(batch.ticket_events) + len(batch.message_events)

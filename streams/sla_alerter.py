@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY
 
@@ -33,6 +33,7 @@ from schemas.alerts import SlaAlert, alert_id
 from schemas.topics import SLA_ALERTS_TOPIC
 from streams import metrics
 from streams.sla_clock import RUNNING_STATES, Clock, alerts_due
+from streams.topic_reader import read_ranges
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
@@ -159,30 +160,13 @@ class SlaAlerter:
         if not partitions:
             return
         started = time.monotonic()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                    auto_offset_reset="earliest")
-        await consumer.start()
         found = 0
-        try:
-            tps = [TopicPartition(self.topic, p) for p in partitions]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
-            pending = {tp for tp in tps if ends[tp] > 0}
-            while pending:
-                records = await consumer.getmany(*pending, timeout_ms=500)
-                for tp, recs in records.items():
-                    for r in recs:
-                        try:
-                            self.emitted.add(json.loads(r.value)["alert_id"])
-                            found += 1
-                        except (ValueError, KeyError, TypeError):
-                            log.warning("unreadable record in %s at %s/%s", self.topic, tp.partition, r.offset)
-                for tp in list(pending):
-                    if await consumer.position(tp) >= ends[tp]:
-                        pending.discard(tp)
-        finally:
-            await consumer.stop()
+        async for r in read_ranges(self.bootstrap, {TopicPartition(self.topic, p): (None, None) for p in partitions}):
+            try:
+                self.emitted.add(json.loads(r.value)["alert_id"])
+                found += 1
+            except (ValueError, KeyError, TypeError):
+                log.warning("unreadable record in %s at %s/%s", self.topic, r.partition, r.offset)
         async with self._lock:
             self._owned.update(partitions)
         log.info("read %d raised alerts of partitions %s in %.2fs", found, partitions, time.monotonic() - started)

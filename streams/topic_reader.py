@@ -1,0 +1,62 @@
+"""Reading ranges of partitions back from the broker, outside any consumer group.
+
+The worker reads its own history this way: the configurations before the
+first event, the alerts already raised on a partition, and what another
+worker consumed of a partition that moved here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+
+async def read_ranges(bootstrap: str, ranges: Mapping[TopicPartition, tuple[int | None, int | None]],
+                      ) -> AsyncIterator[ConsumerRecord]:
+    """Every record of each partition from start (None: its beginning) up to end, exclusive.
+
+    end None: up to the partition's end now, and whatever else the last fetch
+    brings. Only an explicit end filters records: Tansu answers the end-offset
+    query with its last batch's base offset + 1, so there it is a point
+    inside the last batch, reached once that batch is fetched, not a bound.
+    """
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                              max_partition_fetch_bytes=8 * 1024 * 1024)
+    await reader.start()
+    try:
+        if not ranges:
+            return
+        reader.assign(list(ranges))
+        ends = await reader.end_offsets(list(ranges))
+        stops = {tp: ends[tp] if end is None else end for tp, (_, end) in ranges.items()}
+        for tp, (start, _) in ranges.items():
+            if start is None:
+                await reader.seek_to_beginning(tp)
+            else:
+                reader.seek(tp, start)
+        pending = {tp for tp in ranges if await reader.position(tp) < stops[tp]}
+        while pending:
+            for tp, records in (await reader.getmany(*pending, timeout_ms=500)).items():
+                for record in records:
+                    if ranges[tp][1] is None or record.offset < stops[tp]:
+                        yield record
+            for tp in list(pending):
+                if await reader.position(tp) >= stops[tp]:
+                    pending.discard(tp)
+    finally:
+        await reader.stop()
+
+
+async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord]:
+    """Every record of every partition of a topic, up to its end now."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await probe.start()
+    try:
+        await probe.topics()  # metadata for every topic
+        partitions = probe.partitions_for_topic(topic) or set()
+    finally:
+        await probe.stop()
+    async for record in read_ranges(bootstrap, {TopicPartition(topic, p): (None, None) for p in partitions}):
+        yield record
