@@ -67,10 +67,15 @@ class Stats:
 
 
 def freeze_heap() -> None:
-    """Collect, then move the survivors out of the collector's view for good.
+    """Garbage collection on the worker's schedule, not per allocation count.
 
-    They are still freed by reference counting when dropped; only cycles
-    among them would outlive their use, and ticket state has none.
+    Ticket folds are millions of small long-lived objects. With automatic
+    collection, each flush's allocations triggered collections that walked
+    them again and again (measured: a third of the facts time). So it is off
+    in the worker: after each flush (and a restore), one collection finds the
+    new cycles (a few hundred objects) and the survivors are frozen, never
+    scanned again. They are still freed by reference counting when dropped;
+    only cycles among them would outlive their use, and ticket state has none.
     """
     gc.collect()
     gc.freeze()
@@ -117,18 +122,6 @@ class IngestService(Service):
         """Partitions are assigned and their state restored."""
         return self._settled.is_set()
 
-    def _collect_garbage(self) -> None:
-        """Garbage collection on our schedule, not per allocation count.
-
-        Ticket folds are millions of small long-lived objects. With automatic
-        collection, each flush's allocations triggered collections that walked
-        them again and again (measured: a third of the facts time). So it is
-        off in the worker: after each flush, one collection finds the flush's
-        cycles (a few hundred objects) and the survivors are frozen, never
-        scanned again (still freed by reference counting when dropped).
-        """
-        freeze_heap()
-
     async def db_call(self, fn, *args):
         """Run a ClickHouse call on the one thread that owns the client."""
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -139,7 +132,7 @@ class IngestService(Service):
         await self.producer.start()
         self.alerter.producer = self.producer
         await self._read_configs()
-        gc.disable()  # see _collect_garbage
+        gc.disable()  # see freeze_heap
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=self.settings.group_id,
@@ -260,7 +253,7 @@ class IngestService(Service):
         await self._commit(batch)
         self._account(batch, written)
         t_committed = time.monotonic()
-        self._collect_garbage()
+        freeze_heap()
         log.debug("flush of %d records: tickets %.3fs, facts %.3fs (%d tickets), writes %.3fs, alerts+commit %.3fs, "
                  "gc %.3fs", batch.records, t_tickets - started, t_facts - t_tickets, len(touched),
                  t_written - t_facts, t_committed - t_written, time.monotonic() - t_committed)
