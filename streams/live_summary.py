@@ -200,7 +200,7 @@ def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
         part["calls"] = [[c.outcome, c.duration_s] for c in calls if window.has(c.at)
                          and (not rep_filter or c.rep_id == rep_filter)
                          and (not team_filter or c.team_id == team_filter)]
-        part["sla"] = _sla(chosen, clocks, {name: window})[name]["clocks"]
+        part["sla"] = _sla_counts(chosen, clocks, window)
         out[name] = part
     out["waiting_now"] = [[k[1], (now - f.replies.waiting_since).total_seconds()] for k, f, s in chosen
                           if f.replies.waiting_since is not None and _open_at(f, s, now)]
@@ -286,7 +286,7 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
         "by_priority": {"new": part["by_priority_new"], "open": part["by_priority_open"]},
         "messages_by_hour": {"incoming": [part["incoming_hours"].get(str(h), 0) for h in range(24)],
                              "outgoing": [part["outgoing_hours"].get(str(h), 0) for h in range(24)]},
-        "availability": _availability(reps, windows, None, None),
+        "availability": _availability(reps, windows),
         "sla": sla,
         "_tickets": {name: f.tickets for name, f in figures.items()},
     }
@@ -300,13 +300,14 @@ def summary(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
                     timezone, now, filters)
 
 
-def _availability(reps: list[RepStatus], windows: dict[str, Window], rep: str | None, team: str | None) -> dict:
+def _availability(reps: list[RepStatus], windows: dict[str, Window]) -> dict:
+    """Reps available at the end of each window, and the most at once within it (reps already filtered)."""
     def states_until(end: datetime) -> dict[str, RepStatus]:
         current: dict[str, RepStatus] = {}
         for change in sorted(reps, key=lambda c: c.at):
             if change.at <= end:
                 current[change.rep_id] = change
-        return {r: c for r, c in current.items() if (not rep or r == rep) and (not team or c.team_id == team)}
+        return current
 
     out = {}
     for name, window in windows.items():
@@ -315,8 +316,6 @@ def _availability(reps: list[RepStatus], windows: dict[str, Window], rep: str | 
         peak = available_now
         running = dict(states_until(window.start))
         for change in sorted((c for c in reps if window.has(c.at)), key=lambda c: c.at):
-            if (rep and change.rep_id != rep) or (team and change.team_id != team):
-                continue
             running[change.rep_id] = change
             peak = max(peak, sum(1 for c in running.values() if c.status == "available"))
         out[name] = {"available": available_now, "max_available": peak}
@@ -325,27 +324,15 @@ def _availability(reps: list[RepStatus], windows: dict[str, Window], rep: str | 
     return out
 
 
-def _sla(tickets, clocks: dict[tuple[str, str], list[Clock]], windows: dict[str, Window]) -> dict:
+def _sla_counts(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Window) -> dict:
+    """Per metric: clocks running at the end of the window by state, and those completed within it."""
     metrics = ("first_response", "next_response", "time_to_close")
-    out: dict = {}
-    for name, window in windows.items():
-        counts = {m: dict.fromkeys((*RUNNING_STATES, "completed_on_time", "completed_late"), 0) for m in metrics}
-        for key, _, _ in tickets:
-            for clock in clocks.get(key, ()):
-                if clock.stopped_at is None or clock.stopped_at > window.end:
-                    if clock.started_at <= window.end:
-                        counts[clock.metric][_running_state(clock, window.end)] += 1
-                elif window.has(clock.stopped_at):
-                    counts[clock.metric][clock.state(window.end)] += 1
-        done = sum(c["completed_on_time"] + c["completed_late"] for c in counts.values())
-        met = sum(c["completed_on_time"] for c in counts.values())
-        out[name] = {"clocks": counts, "met_share": round(met / done, 4) if done else None}
-    return out
-
-
-def _running_state(clock: Clock, at: datetime) -> str:
-    if clock.due_at is not None and at >= clock.due_at:
-        return "overdue"
-    if clock.due_soon_at is not None and at >= clock.due_soon_at:
-        return "due_soon"
-    return "active"
+    counts = {m: dict.fromkeys((*RUNNING_STATES, "completed_on_time", "completed_late"), 0) for m in metrics}
+    for key, _, _ in tickets:
+        for clock in clocks.get(key, ()):
+            if clock.stopped_at is None or clock.stopped_at > window.end:
+                if clock.started_at <= window.end:
+                    counts[clock.metric][clock.running_state(window.end)] += 1
+            elif window.has(clock.stopped_at):
+                counts[clock.metric][clock.state(window.end)] += 1
+    return counts

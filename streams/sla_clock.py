@@ -63,9 +63,13 @@ class Clock:
         if self.stopped_at is not None:
             late = self.due_at is not None and self.stopped_at > self.due_at
             return "completed_late" if late else "completed_on_time"
-        if self.due_at is not None and now >= self.due_at:
+        return self.running_state(now)
+
+    def running_state(self, at: datetime) -> ClockState:
+        """The state at `at` as if the clock were still running then (also before it stopped)."""
+        if self.due_at is not None and at >= self.due_at:
             return "overdue"
-        if self.due_soon_at is not None and now >= self.due_soon_at:
+        if self.due_soon_at is not None and at >= self.due_soon_at:
             return "due_soon"
         return "active"
 
