@@ -60,6 +60,7 @@ class SlaAlerter:
         self.stale = 0  # alerts not raised: their threshold passed more than max_age ago
         self.latencies: deque[float] = deque(maxlen=100_000)
         self._heap: list[tuple[datetime, int, Key]] = []
+        self._scheduled: set[tuple[datetime, Key]] = set()  # what the heap holds
         self._seq = itertools.count()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -78,7 +79,9 @@ class SlaAlerter:
         for clock in clocks:
             if clock.stopped_at is None:
                 for at in (clock.due_soon_at, clock.due_at):
-                    if at is not None and at > now:
+                    # Once per instant and ticket: a ticket is re-watched on every flush that touches it.
+                    if at is not None and at > now and (at, key) not in self._scheduled:
+                        self._scheduled.add((at, key))
                         heapq.heappush(self._heap, (at, next(self._seq), key))
         self._wake.set()
 
@@ -141,7 +144,9 @@ class SlaAlerter:
             now = datetime.now(UTC)
             due = set()
             while self._heap and self._heap[0][0] <= now:
-                due.add(heapq.heappop(self._heap)[2])
+                at, _, key = heapq.heappop(self._heap)
+                self._scheduled.discard((at, key))
+                due.add(key)
             if due:
                 await self.evaluate(due)
                 continue
