@@ -126,7 +126,7 @@ class FactsKeeper:
             state = state_of(partition, key)
             facts = self.facts(key, fold, state)
             rows.append(facts_row(key[0], key[1], state, facts, now, version))
-            self.watch(key, partition, facts, state)
+            self.watch(key, partition, facts.clocks, state)
         return rows, touched
 
     def _touch_reconfigured(self) -> None:
@@ -145,8 +145,8 @@ class FactsKeeper:
         """Facts restored from ClickHouse were computed under the configurations now in force."""
         self._generations.update(self.config.generation)
 
-    def watch(self, key: Key, partition: int, facts: TicketFacts, state: TicketState | None) -> None:
-        self.alerter.watch(key, partition, facts.clocks, state.get("owner_id") if state else "",
+    def watch(self, key: Key, partition: int, clocks: list[Clock], state: TicketState | None) -> None:
+        self.alerter.watch(key, partition, clocks, state.get("owner_id") if state else "",
                            state.get("team_id") if state else "", state.get("priority") if state else "")
 
     def open_keys(self, partitions: Iterable[int]) -> list[tuple[int, Key]]:

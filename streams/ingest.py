@@ -415,7 +415,7 @@ class IngestService(Service):
             if key in states:
                 cache[key] = states[key]
             fold = self.facts.folds.partitions[partition][key]
-            self.facts.watch(key, partition, self.facts.facts(key, fold, cache.get(key)), cache.get(key))
+            self.facts.watch(key, partition, self.facts.clocks(key, fold, cache.get(key)), cache.get(key))
         now = datetime.now(UTC)
         recent = {}
         for p in partitions:
