@@ -84,6 +84,16 @@ class Warehouse:
         return {name: int(rows or 0) for name, rows in result.result_rows}
 
 
+def stored_rows(limits: str = "limits") -> str:
+    """SQL condition: rows this broker delivered on some partitions, up to each one's stored watermark.
+
+    Parameters: `source` (String), `parts` (Array(UInt32)) and `limits`
+    (Array(Int64), the watermark of each of `parts`, in the same order).
+    """
+    return ("_source = {source:String} AND _partition IN {parts:Array(UInt32)} "
+            f"AND _offset <= arrayElement({{{limits}:Array(Int64)}}, indexOf({{parts:Array(UInt32)}}, _partition))")
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None

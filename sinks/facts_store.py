@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sinks.clickhouse import Warehouse, as_utc
+from sinks.clickhouse import Warehouse, as_utc, stored_rows
 from streams.ticket_facts import TicketFacts
 from streams.ticket_state import TicketState
 
@@ -65,15 +65,13 @@ def load_history(warehouse: Warehouse, source: str, partitions: Iterable[int],
         SELECT occurred_at, event_id, _partition, account_id, ticket_id, type, status, pipeline,
                has(changed, 'status') OR type = 'ticket.created', merged_ticket_id, '', '', '', ''
         FROM ticket_events
-        WHERE _source = {source:String} AND _topic = 'tickets' AND _partition IN {parts:Array(UInt32)}
-          AND _offset <= arrayElement({tlimit:Array(Int64)}, indexOf({parts:Array(UInt32)}, _partition))
+        WHERE _topic = 'tickets' AND """ + stored_rows("tlimit") + """
           AND type IN ('ticket.created', 'ticket.updated', 'ticket.merged')
         UNION ALL
         SELECT occurred_at, event_id, _partition, account_id, ticket_id, 'message.created', '', '', false, '',
                direction, sender_type, sender_id, channel
         FROM message_events
-        WHERE _source = {source:String} AND _topic = 'messages' AND _partition IN {parts:Array(UInt32)}
-          AND _offset <= arrayElement({mlimit:Array(Int64)}, indexOf({parts:Array(UInt32)}, _partition))
+        WHERE _topic = 'messages' AND """ + stored_rows("mlimit") + """
         ORDER BY 1, 2
     """
     result = warehouse.query(sql, {"source": source, "parts": partitions, "tlimit": limit["tickets"],

@@ -5,27 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from types import SimpleNamespace
 
-from sinks.clickhouse import Warehouse, as_utc
+from sinks.clickhouse import Warehouse, as_utc, stored_rows
 
 # Rows up to the stored watermark of each partition only: later ones come from the broker.
 _SQL = {
     "feedback.submitted": (
         "SELECT account_id, occurred_at, ticket_id, survey, score, scale FROM feedback_events "
-        "WHERE _source = {source:String} AND _partition IN {parts:Array(UInt32)} "
-        "AND occurred_at >= {since:DateTime64(3)} "
-        "AND _offset <= arrayElement({limits:Array(Int64)}, indexOf({parts:Array(UInt32)}, _partition))",
+        "WHERE occurred_at >= {since:DateTime64(3)} AND " + stored_rows(),
         ("account_id", "occurred_at", "ticket_id", "survey", "score", "scale")),
     "call.ended": (
         "SELECT account_id, occurred_at, rep_id, team_id, outcome, duration_s FROM call_events "
-        "WHERE _source = {source:String} AND _partition IN {parts:Array(UInt32)} "
-        "AND occurred_at >= {since:DateTime64(3)} "
-        "AND _offset <= arrayElement({limits:Array(Int64)}, indexOf({parts:Array(UInt32)}, _partition))",
+        "WHERE occurred_at >= {since:DateTime64(3)} AND " + stored_rows(),
         ("account_id", "occurred_at", "rep_id", "team_id", "outcome", "duration_s")),
     # a rep's status when the window opened, and every change since
     "rep.status_changed": (
         "SELECT account_id, occurred_at, rep_id, team_id, status FROM availability_events "
-        "WHERE _source = {source:String} AND _partition IN {parts:Array(UInt32)} "
-        "AND _offset <= arrayElement({limits:Array(Int64)}, indexOf({parts:Array(UInt32)}, _partition)) "
+        "WHERE " + stored_rows() + " "
         "AND (occurred_at >= {since:DateTime64(3)} OR (account_id, rep_id, occurred_at) IN ("
         "  SELECT account_id, rep_id, max(occurred_at) FROM availability_events "
         "  WHERE _partition IN {parts:Array(UInt32)} AND occurred_at < {since:DateTime64(3)} "
