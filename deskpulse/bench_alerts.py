@@ -45,9 +45,7 @@ def run_alert_bench(settings: Settings, workdir, tickets: int, rate: float, echo
     worker = WorkerProcess(settings, free_port(), workdir / "worker-alerts.log").start()
     stop = threading.Event()
     try:
-        worker.wait_ready()
-        while not (worker.stats() or {}).get("ready"):
-            time.sleep(0.2)
+        worker.wait_ready(restored=True)
         reader = KafkaConsumer(settings.topic(SLA_ALERTS_TOPIC), bootstrap_servers=settings.bootstrap,
                                auto_offset_reset="latest", group_id=None, consumer_timeout_ms=100)
         reader.poll(timeout_ms=500)  # join at the end of the topic

@@ -44,9 +44,7 @@ def run_bench_live(settings: Settings, probes: int, echo: Callable[[str], None])
         background = generate(int((RATE - PROBE_RATE) * (seconds + 10)))
         worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
         try:
-            worker.wait_ready()
-            while not (worker.stats() or {}).get("ready"):
-                time.sleep(0.2)
+            worker.wait_ready(restored=True)
             latencies = _run(settings, worker.web, background, probes)
             stats = worker.stats() or {}
         finally:

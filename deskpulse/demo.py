@@ -59,13 +59,14 @@ class WorkerProcess:
         except OSError:
             return None
 
-    def wait_ready(self, timeout: float = 90.0) -> dict:
+    def wait_ready(self, timeout: float = 90.0, *, restored: bool = False) -> dict:
+        """Until the worker answers; with `restored`, until its partitions are assigned and restored too."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"the worker exited (code {self.process.returncode}); see {self.log_path}")
             stats = self.stats()
-            if stats is not None:
+            if stats is not None and (not restored or stats.get("ready")):
                 return stats
             time.sleep(0.2)
         raise RuntimeError(f"the worker did not come up within {timeout:.0f}s; see {self.log_path}")
