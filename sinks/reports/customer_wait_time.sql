@@ -5,13 +5,7 @@
 -- the ticket's first response.
 SELECT
     account_id,
-    multiIf(
-        {freq:String} = 'day', toDate(ended_at, {tz:String}),
-        {freq:String} = 'week', toMonday(toTimeZone(ended_at, {tz:String})),
-        {freq:String} = 'month', toStartOfMonth(toTimeZone(ended_at, {tz:String})),
-        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(ended_at, {tz:String})),
-        toStartOfYear(toTimeZone(ended_at, {tz:String}))
-    ) AS period,
+    deskpulse_period(ended_at, {freq:String}, {tz:String}) AS period,
     multiIf({by:String} = 'rep', answered_by, {by:String} = 'team', team_id, '') AS group,
     count() AS waits,
     round(avg(seconds), 1) AS avg_wait_s,

@@ -5,13 +5,7 @@
 -- Filters are optional: an empty string means "any".
 SELECT
     account_id,
-    multiIf(
-        {freq:String} = 'day', toDate(occurred_at, {tz:String}),
-        {freq:String} = 'week', toMonday(toTimeZone(occurred_at, {tz:String})),
-        {freq:String} = 'month', toStartOfMonth(toTimeZone(occurred_at, {tz:String})),
-        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(occurred_at, {tz:String})),
-        toStartOfYear(toTimeZone(occurred_at, {tz:String}))
-    ) AS period,
+    deskpulse_period(occurred_at, {freq:String}, {tz:String}) AS period,
     count() AS tickets_created
 FROM ticket_events
 WHERE type = 'ticket.created'

@@ -4,13 +4,7 @@
 -- tickets closed now; merged and deleted tickets are left out.
 SELECT
     account_id,
-    multiIf(
-        {freq:String} = 'day', toDate(closed_at, {tz:String}),
-        {freq:String} = 'week', toMonday(toTimeZone(closed_at, {tz:String})),
-        {freq:String} = 'month', toStartOfMonth(toTimeZone(closed_at, {tz:String})),
-        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(closed_at, {tz:String})),
-        toStartOfYear(toTimeZone(closed_at, {tz:String}))
-    ) AS period,
+    deskpulse_period(closed_at, {freq:String}, {tz:String}) AS period,
     multiIf({by:String} = 'rep', owner_id, {by:String} = 'team', team_id, '') AS group,
     count() AS tickets,
     round(avg(time_to_close_s), 1) AS avg_time_to_close_s,

@@ -6,13 +6,7 @@
 -- tickets are left out (ticket_facts_current).
 SELECT
     account_id,
-    multiIf(
-        {freq:String} = 'day', toDate(created_at, {tz:String}),
-        {freq:String} = 'week', toMonday(toTimeZone(created_at, {tz:String})),
-        {freq:String} = 'month', toStartOfMonth(toTimeZone(created_at, {tz:String})),
-        {freq:String} = 'quarter', toStartOfQuarter(toTimeZone(created_at, {tz:String})),
-        toStartOfYear(toTimeZone(created_at, {tz:String}))
-    ) AS period,
+    deskpulse_period(created_at, {freq:String}, {tz:String}) AS period,
     multiIf({by:String} = 'rep', owner_id, {by:String} = 'team', team_id, '') AS group,
     count() AS tickets,
     round(avg(time_to_first_response_s), 1) AS avg_first_response_s,
