@@ -417,13 +417,7 @@ class IngestService(Service):
             fold = self.facts.folds.partitions[partition][key]
             self.facts.watch(key, partition, self.facts.clocks(key, fold, cache.get(key)), cache.get(key))
         now = datetime.now(UTC)
-        recent = {}
-        for p in partitions:
-            for key, fold in self.facts.folds.partitions.get(p, {}).items():
-                history = fold.replies.history
-                if (not fold.replies.closed and not fold.merged_into) or (history and history[-1].at >= now - KEEP):
-                    recent[key] = p
-        self.live.touch(recent)
+        self.live.restored(partitions, now)
         live_offsets = {(topic, p): o for (table, topic, p), o in self.builder.watermarks.items()
                         if table in ("feedback_events", "call_events", "availability_events")}
         for event in await self.db_call(live_store.load_recent, self.warehouse, self.builder.source_id, partitions,

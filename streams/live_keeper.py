@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from streams.config_store import ConfigStore
 from streams.facts_keeper import FactsKeeper
 from streams.live_summary import Call, Feedback, RepStatus, partial
+from streams.ticket_fold import TicketFold
 from streams.ticket_folds import Key
 from streams.ticket_state import TicketState
 
@@ -59,12 +60,14 @@ class LiveKeeper:
         for keys in self.recent.values():
             for key in list(keys):
                 found = self.facts.folds.partitions.get(keys[key], {}).get(key)
-                if found is None:
+                if found is None or not _still_live(found, horizon):
                     del keys[key]
-                    continue
-                history = found.replies.history
-                if history and history[-1].at < horizon and (found.replies.closed or found.merged_into):
-                    del keys[key]
+
+    def restored(self, partitions: list[int], now: datetime) -> None:
+        """Remember the live tickets of partitions just rebuilt from ClickHouse."""
+        horizon = now - KEEP
+        self.touch({key: p for p in partitions for key, fold in self.facts.folds.partitions.get(p, {}).items()
+                    if _still_live(fold, horizon)})
 
     def forget(self, partition: int) -> None:
         for keys in self.recent.values():
@@ -118,3 +121,9 @@ class LiveKeeper:
         for account, n in sorted(self.open_tickets().items()):
             gauge.add_metric([account], n)
         yield gauge
+
+
+def _still_live(fold: TicketFold, horizon: datetime) -> bool:
+    """Open, or active since `horizon`: a ticket the live figures may need."""
+    history = fold.replies.history
+    return (not fold.replies.closed and not fold.merged_into) or bool(history and history[-1].at >= horizon)
