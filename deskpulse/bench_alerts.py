@@ -24,7 +24,7 @@ from deskpulse.broker import free_port
 from deskpulse.demo import WorkerProcess
 from deskpulse.settings import Settings
 from deskpulse.simulator.model import Simulation
-from deskpulse.simulator.produce import live, make_producer, route
+from deskpulse.simulator.produce import live, make_producer, route, send_all
 from schemas.alerts import SlaAlert
 from schemas.topics import SLA_ALERTS_TOPIC
 
@@ -95,8 +95,6 @@ def _load(settings: Settings, rate: float, stop: threading.Event) -> None:
     producer = make_producer(settings.bootstrap)
     sim = Simulation(7, datetime.now(UTC))
     try:
-        for event in live(sim, stop, rate=rate):
-            topic, key = route(event)
-            producer.send(settings.topic(topic), key=key, value=json.dumps(event).encode())
+        send_all(producer, settings, live(sim, stop, rate=rate))
     finally:
         producer.close()
