@@ -20,9 +20,11 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
-from deskpulse.broker import EmbeddedBroker, ensure_topics, free_port
+from deskpulse.embedded_broker import EmbeddedBroker, free_port
+
+from streams.worker.kafka_admin import ensure_topics
 from deskpulse.demo import WorkerProcess
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import make_producer, route
 from schemas.topics import TOPICS

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from kafka import KafkaConsumer
 
 from deskpulse.account_config import config_event, load
-from deskpulse.broker import free_port
+from deskpulse.embedded_broker import free_port
 from deskpulse.demo import WorkerProcess
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import live, make_producer, route, send_all
 from schemas.alerts import SlaAlert

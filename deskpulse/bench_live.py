@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deskpulse.bench import generate
-from deskpulse.broker import EmbeddedBroker, ensure_topics, free_port
+from deskpulse.embedded_broker import EmbeddedBroker, free_port
+from streams.worker.kafka_admin import ensure_topics
 from deskpulse.demo import WorkerProcess
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 from deskpulse.simulator.produce import make_producer, route
 
 RATE = 1000.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from deskpulse.settings import Settings, SettingsError
+from streams.worker.settings import Settings, SettingsError
 
 FORMATS = click.Choice(["table", "csv", "json"])
 
@@ -43,7 +43,7 @@ def cli(ctx: click.Context, data_dir, broker, clickhouse, topic_prefix) -> None:
 @click.pass_context
 def worker(ctx: click.Context, web_port, loglevel) -> None:
     """Consume every topic and sink to ClickHouse (migrates first). Needs --broker."""
-    from streams.app import run_worker
+    from streams.worker.app import run_worker
 
     settings = _settings(ctx).with_overrides(web_port=web_port)
     if settings.broker is None:
@@ -82,7 +82,7 @@ def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ra
     import random
     import threading
 
-    from deskpulse.broker import ensure_topics
+    from streams.worker.kafka_admin import ensure_topics
     from deskpulse.simulator.model import Simulation
     from deskpulse.simulator.produce import history, live, make_producer, send_all
 
@@ -220,7 +220,7 @@ def config_check(files: tuple[Path, ...]) -> None:
 def config_apply(ctx: click.Context, file: Path) -> None:
     """Validate FILE and publish it to the config topic; running workers apply it at once."""
     from deskpulse.account_config import ConfigFileError, config_event, load_file
-    from deskpulse.broker import ensure_topics
+    from streams.worker.kafka_admin import ensure_topics
     from deskpulse.simulator.produce import make_producer
 
     settings = _settings(ctx)
@@ -301,7 +301,7 @@ def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[
 
 
 def _query_worker(web: str, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
-    from deskpulse.output import jsonable
+    from sinks.clickhouse import jsonable
 
     body = json.dumps({"query": query, "parameters": jsonable(parameters or {})}).encode()
     request = urllib.request.Request(f"{web}/sql", data=body, headers={"Content-Type": "application/json"})
@@ -320,7 +320,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from deskpulse.broker import BrokerError
+    from streams.worker.kafka_admin import BrokerError
     from sinks.clickhouse import WarehouseError
 
     try:

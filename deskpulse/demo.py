@@ -16,8 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from deskpulse.broker import EmbeddedBroker, ensure_topics, free_port
-from deskpulse.settings import Settings
+from deskpulse.embedded_broker import EmbeddedBroker, free_port
+
+from streams.worker.kafka_admin import ensure_topics
+from streams.worker.settings import Settings
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import Produced, live, make_producer, send_all
 

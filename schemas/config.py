@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from streams.business_time import WorkCalendar, parse_ranges
+from schemas.hours import parse_ranges
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
@@ -69,9 +69,9 @@ class Calendar(Strict):
                 raise ValueError(f"{day}: {exc}") from None
         return hours
 
-    def work_calendar(self, account_timezone: str) -> WorkCalendar:
-        weekly = tuple(parse_ranges(self.hours.get(day, [])) for day in WEEKDAYS)
-        return WorkCalendar(self.timezone or account_timezone, weekly, frozenset(self.holidays))
+    def weekly_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        """Working ranges in minutes from local midnight, Monday first."""
+        return tuple(parse_ranges(self.hours.get(day, [])) for day in WEEKDAYS)
 
 
 class Stage(Strict):
@@ -188,20 +188,19 @@ class AccountConfig(BaseModel):
     def closed_stages(self) -> dict[str, frozenset[str]]:
         return {p.id: frozenset(s.id for s in p.stages if s.closed) for p in self.pipelines}
 
-    def calendar_for(self, team_id: str | None) -> WorkCalendar:
-        """The business hours that apply to a ticket of this team (24/7 when none is configured)."""
+    def calendar_name_for(self, team_id: str | None) -> str | None:
+        """The calendar that applies to a ticket of this team: its team's, else the SLA policy's, else the
+        account's default; None means 24/7."""
         name = None
         if team_id and team_id in self.teams:
             name = self.teams[team_id].calendar
-        name = name or (self.sla.calendar if self.sla else None) or self.default_calendar
-        if name is None:
-            return WorkCalendar.twenty_four_seven()
-        return self.calendars[name].work_calendar(self.timezone)
+        return name or (self.sla.calendar if self.sla else None) or self.default_calendar
 
-    def sla_calendar_for(self, team_id: str | None) -> WorkCalendar:
+    def sla_calendar_name_for(self, team_id: str | None) -> str | None:
+        """The calendar SLA clocks of this team's tickets run on; None: 24/7 (also when the policy says so)."""
         if self.sla is None or self.sla.hours == "24/7":
-            return WorkCalendar.twenty_four_seven()
-        return self.calendar_for(team_id)
+            return None
+        return self.calendar_name_for(team_id)
 
 
 def explain_errors(exc) -> list[str]:

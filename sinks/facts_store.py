@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sinks.clickhouse import Warehouse, as_utc, stored_rows
-from streams.ticket_facts import TicketFacts
-from streams.ticket_state import TicketState
+from streams.core.facts import TicketFacts
+from streams.core.ticket_properties import TicketState
 
 PROPERTY_COLUMNS = ("status", "pipeline", "owner_id", "team_id", "priority", "channel", "category")
 STAGE_COLUMNS = ("stages.stage", "stages.entered_at", "stages.left_at", "stages.seconds", "stages.sla_seconds")

@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas.events import EVENT_MODELS, TICKET_FIELDS, Event
 from schemas.topics import TOPIC_OF_TYPE
-from streams.decode import DeadLetter, SourceRef
+from streams.core.decode import DeadLetter, SourceRef
 
 SOURCE_COLUMNS = ("_source", "_topic", "_partition", "_offset")
 

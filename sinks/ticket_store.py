@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sinks.clickhouse import Warehouse, as_utc
-from streams.ticket_state import PROPERTIES, TicketState
+from streams.core.ticket_properties import PROPERTIES, TicketState
 
 COLUMNS = ("account_id", "ticket_id", "created_at", "status", "pipeline", "owner_id", "team_id", "priority",
            "category", "subject", "channel", "contact_id", "is_closed", "closed_at", "deleted", "updated_at",

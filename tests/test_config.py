@@ -4,7 +4,8 @@ import pytest
 
 from deskpulse.account_config import ConfigFileError, example, load
 from schemas.events import ConfigUpdated
-from streams.config_store import ConfigStore
+from streams.core.calendars import calendar_for, sla_calendar_for
+from streams.core.config_store import ConfigStore
 
 
 def test_shipped_examples_are_valid_and_realistic():
@@ -14,10 +15,10 @@ def test_shipped_examples_are_valid_and_realistic():
     assert acme.sla.target_for({"priority": "low"}) is None  # switched off
     assert acme.sla.target_for({"priority": "medium"}).time_to_close == 3 * 1440
     # support's own calendar applies to its tickets; others fall back to the default
-    assert acme.calendar_for("support").weekly[5] == ((600, 840),)
-    assert acme.calendar_for("billing").weekly[0] == ((480, 720), (780, 1080))
+    assert calendar_for(acme, "support").weekly[5] == ((600, 840),)
+    assert calendar_for(acme, "billing").weekly[0] == ((480, 720), (780, 1080))
     globex = example("globex")
-    assert globex.sla_calendar_for("tier1").always and globex.sla.target_for({}).due_soon == 30
+    assert sla_calendar_for(globex, "tier1").always and globex.sla.target_for({}).due_soon == 30
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_alert_rules_pass_promtool_unit_tests():
 
 
 def test_the_sla_rules_read_the_gauge_the_worker_exports():
-    from streams.sla_alerter import SlaAlerter
+    from streams.worker.sla_alerter import SlaAlerter
 
     rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/sla.yml").read_text())
     exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]

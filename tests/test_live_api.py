@@ -148,7 +148,7 @@ def test_live_figures_of_a_finished_day_equal_clickhouse(stack):
     from zoneinfo import ZoneInfo
 
     from sinks.reports import report_sql
-    from streams.live_day import day_bounds
+    from streams.core.live_day import day_bounds
     from tests.conftest import deskpulse
 
     day = (datetime.now(UTC) - timedelta(days=1)).date()
@@ -181,7 +181,7 @@ def test_live_figures_of_a_finished_day_equal_clickhouse(stack):
 def test_any_of_two_workers_answers_for_the_whole_account(stack):
     from dataclasses import replace
 
-    from deskpulse.broker import free_port
+    from deskpulse.embedded_broker import free_port
     from deskpulse.demo import WorkerProcess
 
     ports = [free_port(), free_port()]

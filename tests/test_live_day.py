@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.live_day import day_bounds, local_date, same_time_yesterday
+from streams.core.live_day import day_bounds, local_date, same_time_yesterday
 from tests.test_business_time import ANCHORS, ZONES
 
 # America/Santiago and America/Havana change their clocks at midnight: some days start at 01:00.

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.live_day import day_bounds, local_date, same_time_yesterday
-from streams.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, summary
-from streams.ticket_folds import TicketFolds
-from streams.ticket_metrics import Step
-from streams.ticket_state import TicketState
+from streams.core.live_day import day_bounds, local_date, same_time_yesterday
+from streams.core.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, summary
+from streams.core.folds import TicketFolds
+from streams.core.replies import Step
+from streams.core.ticket_properties import TicketState
 from tests.test_ticket_metrics import reference
 
 ZONE = "Europe/Stockholm"

@@ -10,7 +10,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata
 
-from deskpulse.broker import free_port
+from deskpulse.embedded_broker import free_port
 from deskpulse.demo import WorkerProcess
 from deskpulse.simulator.produce import route
 from schemas.topics import DEAD_LETTER_TOPIC, TOPICS

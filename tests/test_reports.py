@@ -9,10 +9,10 @@ from statistics import mean
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.reports import parameters, report_sql
 from sinks.rows import ColumnBatch
-from streams.ticket_facts import ticket_facts
-from streams.ticket_fold import TicketFold, message_step
-from streams.ticket_metrics import Step
-from streams.ticket_state import TicketState
+from streams.core.facts import ticket_facts
+from streams.core.folds import TicketFold, message_step
+from streams.core.replies import Step
+from streams.core.ticket_properties import TicketState
 from tests.test_sla_clock import OFFICE
 
 START = datetime(2026, 11, 2, 6, tzinfo=UTC)  # a Monday

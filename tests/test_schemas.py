@@ -5,7 +5,7 @@ import pytest
 from schemas.events import ANY_EVENT, EVENT_MODELS, TicketUpdated
 from schemas.export import export_json_schemas
 from schemas.topics import TOPIC_OF_TYPE, TOPICS
-from streams.decode import DeadLetter, SourceRef, decode
+from streams.core.decode import DeadLetter, SourceRef, decode
 from tests.events import created, event, message, raw
 
 SRC = SourceRef("tickets", 0, 7)

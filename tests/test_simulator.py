@@ -6,7 +6,7 @@ from deskpulse.simulator.corrupt import KINDS, corrupt
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import route
 from schemas.events import ANY_EVENT, EVENT_MODELS
-from streams.decode import DeadLetter, SourceRef, decode
+from streams.core.decode import DeadLetter, SourceRef, decode
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from schemas.events import ANY_EVENT
 from sinks import ticket_store
 from sinks.migrate import available, migrate
 from sinks.reports import ACCOUNT_TIMEZONE_SQL, parameters, report_sql
-from streams.batch import Batch, BatchBuilder
-from streams.decode import SourceRef
-from streams.ticket_state import apply
+from streams.worker.batch import Batch, BatchBuilder
+from streams.core.decode import SourceRef
+from streams.core.ticket_properties import update_properties
 from tests.events import created, event, raw
 
 
@@ -50,7 +50,7 @@ def test_ticket_state_survives_a_round_trip_through_clickhouse(clean_warehouse):
     )]
     state = None
     for e in events:
-        state = apply(state, e)
+        state = update_properties(state, e)
     closed_at = state.closed_at(lambda p, s: s == "closed")
     clean_warehouse.insert_columns("tickets", ticket_store.COLUMNS,
                                    list(zip(ticket_store.state_row(state, closed_at, 0, 1), strict=True)))

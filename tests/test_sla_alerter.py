@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from streams.sla_alerter import SlaAlerter
-from streams.sla_clock import Clock
+from streams.worker.sla_alerter import SlaAlerter
+from streams.core.sla_clocks import Clock
 
 
 def test_a_ticket_rewatched_on_every_flush_is_scheduled_once_per_threshold():

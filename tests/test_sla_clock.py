@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.business_time import WorkCalendar, parse_ranges
-from streams.sla_clock import Clock, Targets, alerts_due, ticket_clocks
+from streams.core.business_time import WorkCalendar, parse_ranges
+from streams.core.sla_clocks import Clock, Targets, alerts_due, ticket_clocks
 from tests.test_business_time import reference_add
 from tests.test_ticket_metrics import T0, fold, histories, reference
 
@@ -87,7 +87,7 @@ def test_clock_state_at_any_instant(start_min, target_min, due_soon_min, stop_mi
 
 
 def fold_created_and_closed(start: datetime, stop: datetime | None):
-    from streams.ticket_metrics import Step
+    from streams.core.replies import Step
     steps = [Step(start, "a", "created")]
     if stop is not None:
         steps.append(Step(stop, "b", "closed", stage="closed"))
@@ -95,7 +95,7 @@ def fold_created_and_closed(start: datetime, stop: datetime | None):
 
 
 def test_changing_the_target_re_targets_the_running_clock():
-    from streams.ticket_metrics import Step
+    from streams.core.replies import Step
     state = fold([Step(T0, "a", "created")])
     high = ticket_clocks(state, Targets(first_response=3600.0), WorkCalendar.twenty_four_seven())
     urgent = ticket_clocks(state, Targets(first_response=900.0), WorkCalendar.twenty_four_seven())

@@ -15,7 +15,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from deskpulse.account_config import config_event, example, load
-from deskpulse.broker import free_port
+from deskpulse.embedded_broker import free_port
 from schemas.alerts import SlaAlert
 from schemas.topics import SLA_ALERTS_TOPIC
 from tests.conftest import deskpulse

@@ -7,13 +7,13 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.business_time import WorkCalendar
-from streams.sla_clock import Targets
-from streams.stage_times import stage_spans
-from streams.ticket_facts import ticket_facts
-from streams.ticket_fold import TicketFold, message_step
-from streams.ticket_folds import TicketFolds
-from streams.ticket_metrics import Step
+from streams.core.business_time import WorkCalendar
+from streams.core.sla_clocks import Targets
+from streams.core.stages import stage_spans
+from streams.core.facts import ticket_facts
+from streams.core.folds import TicketFold, message_step
+from streams.core.folds import TicketFolds
+from streams.core.replies import Step
 from tests.test_sla_clock import OFFICE
 from tests.test_ticket_metrics import T0, fold
 
@@ -104,10 +104,10 @@ def test_durations_are_given_24_7_and_in_sla_hours():
 def test_a_new_configuration_restates_every_ticket_of_its_account():
     from deskpulse.account_config import config_event, example
     from schemas.events import ConfigUpdated
-    from streams.config_store import ConfigStore
-    from streams.facts_keeper import FactsKeeper
-    from streams.sla_alerter import SlaAlerter
-    from streams.ticket_state import TicketState
+    from streams.core.config_store import ConfigStore
+    from streams.worker.facts_keeper import FactsKeeper
+    from streams.worker.sla_alerter import SlaAlerter
+    from streams.core.ticket_properties import TicketState
 
     config = ConfigStore()
     keeper = FactsKeeper(config, SlaAlerter("localhost:9092", "sla-alerts", 60))

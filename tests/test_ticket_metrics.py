@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.ticket_metrics import ReplyState, Step, apply
+from streams.core.replies import ReplyState, Step, add_step
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -74,7 +74,7 @@ def histories(draw):
 def fold(steps):
     state = ReplyState()
     for s in steps:
-        state = apply(state, s)
+        state = add_step(state, s)
     return state
 
 

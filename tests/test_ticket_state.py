@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.events import ANY_EVENT, TICKET_FIELDS
-from streams.ticket_state import DEFAULTS, apply
+from streams.core.ticket_properties import DEFAULTS, update_properties
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def reference(events):
 def fold(events):
     state = None
     for e in events:
-        state = apply(state, e)
+        state = update_properties(state, e)
     return state
 
 

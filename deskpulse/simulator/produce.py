@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from kafka import KafkaProducer
 
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 from deskpulse.simulator.corrupt import corrupt, pick
 from deskpulse.simulator.model import Simulation
 from schemas.topics import TOPIC_OF_TYPE

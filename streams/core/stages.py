@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.ticket_metrics import Step
+from streams.core.replies import Step
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ class ReplyState:
         return self.series[1] if self.series and self.series[0] == "customer" and not self.closed else None
 
 
-def apply(state: ReplyState, step: Step) -> ReplyState:
+def add_step(state: ReplyState, step: Step) -> ReplyState:
     """Add one step; a step already seen (same event_id) changes nothing."""
     if step.event_id in state.seen:
         return state

@@ -1,25 +1,21 @@
-"""Runtime configuration: CLI flags override DESKPULSE_* environment variables."""
+"""Runtime configuration: `DESKPULSE_*` environment variables, overridden by CLI flags.
+
+pydantic-settings reads and types the environment (a bad value is one clear
+error naming the variable); the CLI passes its flags to `with_overrides`.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlparse
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class SettingsError(ValueError):
     pass
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from None
 
 
 def _tokens(text: str) -> dict[str, str]:
@@ -28,13 +24,14 @@ def _tokens(text: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         account, sep, token = part.partition("=")
         if not sep or not account or not token:
-            raise SettingsError("DESKPULSE_API_TOKENS must look like account=token,account=token")
+            raise ValueError("must look like account=token,account=token")
         tokens[account.strip()] = token.strip()
     return tokens
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKPULSE_", frozen=True, extra="ignore")
+
     data_dir: Path = Path(".deskpulse")
     broker: str | None = None  # kafka://host:port; None = start the embedded broker
     clickhouse: str | None = None  # chdb:///dir or http://...; None = embedded under data_dir
@@ -48,43 +45,51 @@ class Settings:
     batch_max_seconds: float = 0.25  # also bounds how stale the live summary is
     dedupe_window: int = 200_000  # remembered event ids per partition
     webhook_url: str | None = None  # SLA alerts are also POSTed here
-    peers: tuple[str, ...] = ()  # the other workers' web URLs: the live API answers for the whole account
-    api_tokens: dict = field(default_factory=dict)  # account -> token; empty: the API is open (localhost demo)
+    # the other workers' web URLs: the live API answers for the whole account
+    peers: Annotated[tuple[str, ...], NoDecode] = ()
+    # account -> token; empty: the API is open (localhost demo)
+    api_tokens: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
-    extra: dict = field(default_factory=dict)
+    session_timeout_ms: int = 10_000
+    rebalance_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 1_000
+
+    @field_validator("broker", "clickhouse", "clickhouse_cluster", "webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+    @field_validator("peers", mode="before")
+    @classmethod
+    def _peers(cls, value):
+        if isinstance(value, str):
+            return tuple(u.strip().rstrip("/") for u in value.split(",") if u.strip())
+        return value
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _api_tokens(cls, value):
+        return _tokens(value) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ.get
-        return cls(
-            data_dir=Path(env("DESKPULSE_DATA_DIR", ".deskpulse")),
-            broker=env("DESKPULSE_BROKER") or None,
-            clickhouse=env("DESKPULSE_CLICKHOUSE") or None,
-            clickhouse_cluster=env("DESKPULSE_CLICKHOUSE_CLUSTER") or None,
-            topic_prefix=env("DESKPULSE_TOPIC_PREFIX", ""),
-            partitions=_env_int("DESKPULSE_PARTITIONS", 4),
-            web_host=env("DESKPULSE_WEB_HOST", "127.0.0.1"),
-            web_port=_env_int("DESKPULSE_WEB_PORT", 6066),
-            group_id=env("DESKPULSE_GROUP_ID", "deskpulse-worker"),
-            batch_max_rows=_env_int("DESKPULSE_BATCH_MAX_ROWS", 20_000),
-            batch_max_seconds=float(env("DESKPULSE_BATCH_MAX_SECONDS", "0.25")),
-            dedupe_window=_env_int("DESKPULSE_DEDUPE_WINDOW", 200_000),
-            webhook_url=env("DESKPULSE_WEBHOOK_URL") or None,
-            alert_max_age_s=_env_int("DESKPULSE_ALERT_MAX_AGE_S", 3600),
-            api_tokens=_tokens(env("DESKPULSE_API_TOKENS", "")),
-            peers=tuple(u.strip().rstrip("/") for u in env("DESKPULSE_PEERS", "").split(",") if u.strip()),
-            extra={
-                "session_timeout_ms": _env_int("DESKPULSE_SESSION_TIMEOUT_MS", 10_000),
-                "rebalance_timeout_ms": _env_int("DESKPULSE_REBALANCE_TIMEOUT_MS", 10_000),
-            },
-        )
+        try:
+            return cls()
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            name = "DESKPULSE_" + str(err["loc"][0]).upper() if err["loc"] else "DESKPULSE_*"
+            raise SettingsError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
 
     def with_overrides(self, **overrides) -> Settings:
-        settings = replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        try:  # validated like the environment (a flag's text becomes a Path, an int ...); the arguments win
+            settings = type(self)(**{**self.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            raise SettingsError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
         settings.validate()
         return settings
 
-    def validate(self) -> None:
+    def validate(self) -> None:  # type: ignore[override]  # pydantic's classmethod of that name is deprecated
         if self.broker is not None:
             parsed = urlparse(self.broker)
             if parsed.scheme != "kafka" or not parsed.hostname or not parsed.port:

@@ -1,17 +1,58 @@
-"""The folds of every ticket a worker owns, by partition (pure, in memory).
+"""Ticket folds: what the metrics keep of each ticket, and how events become its steps (pure).
 
-Tickets and messages are both keyed by ticket_id with equal partition
-counts, and range assignment gives partition i of both to one worker, so a
-ticket's whole history meets here. Every change marks the ticket touched;
-the worker writes the facts of touched tickets once per flush.
+A ticket's fold is its reply-metrics state (which retains the sorted steps,
+so stage times and late events need nothing else) plus merge links. Merged
+tickets (SPEC §3): the merged ticket's messages count on the primary, also
+those that arrive after the merge, and the merged ticket has no clocks.
 """
 
 from __future__ import annotations
 
-from streams.ticket_fold import TicketFold
-from streams.ticket_metrics import Step
+from dataclasses import dataclass
+
+from streams.core.replies import ReplyState, Step, add_step
 
 Key = tuple[str, str]  # (account_id, ticket_id)
+MESSAGE_KINDS = frozenset({"customer", "rep", "ignored"})
+
+
+@dataclass(slots=True)
+class TicketFold:
+    replies: ReplyState = ReplyState()
+    merged_into: str = ""  # set on a ticket that was merged into another
+
+    def add(self, step: Step) -> None:
+        self.replies = add_step(self.replies, step)
+
+    def message_steps(self) -> list[Step]:
+        return [s for s in self.replies.history if s.kind in MESSAGE_KINDS]
+
+
+def message_step(direction: str, sender_type: str, at, event_id: str, sender_id: str, channel: str) -> Step:
+    """A message as the metrics see it: bot messages and internal notes are never a human response."""
+    if direction == "inbound":
+        kind = "customer"
+    elif direction == "outbound" and sender_type == "rep":
+        kind = "rep"
+    else:
+        kind = "ignored"
+    return Step(at, event_id, kind, sender_id, channel)
+
+
+def ticket_step(kind: str, at, event_id: str, status: str | None, closed: bool) -> Step | None:
+    """A ticket event as a step: its creation, or a status change (`closed`: into a closed stage)."""
+    if kind == "ticket.created":
+        return Step(at, event_id, "created", stage=status or "")
+    if kind == "ticket.updated" and status:
+        return Step(at, event_id, "closed" if closed else "opened", stage=status)
+    return None
+
+
+# --- every ticket a worker owns ---------------------------------------------
+# Tickets and messages are both keyed by ticket_id with equal partition
+# counts, and range assignment gives partition i of both to one worker, so a
+# ticket's whole history meets here. Every change marks the ticket touched;
+# the worker writes the facts of touched tickets once per flush.
 
 
 class TicketFolds:

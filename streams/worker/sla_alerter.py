@@ -1,4 +1,4 @@
-"""The wall-clock SLA alert scheduler (the shell around streams.sla_clock).
+"""The wall-clock SLA alert scheduler (the shell around streams.core.sla_clocks).
 
 The worker hands over every touched ticket's clocks after each flush; a
 timer wakes at the next due-soon or due instant, so alerts need no new input
@@ -31,9 +31,9 @@ from prometheus_client.registry import REGISTRY
 
 from schemas.alerts import SlaAlert, alert_id
 from schemas.topics import SLA_ALERTS_TOPIC
-from streams import metrics
-from streams.sla_clock import RUNNING_STATES, Clock, alerts_due
-from streams.topic_reader import read_ranges
+from streams.worker import metrics
+from streams.core.sla_clocks import RUNNING_STATES, Clock, alerts_due
+from streams.worker.topic_reader import read_ranges
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.business_time import WorkCalendar
-from streams.sla_clock import Clock, Targets, ticket_clocks
-from streams.stage_times import StageSpan, stage_spans
-from streams.ticket_fold import TicketFold
-from streams.ticket_metrics import Interval
+from streams.core.business_time import WorkCalendar
+from streams.core.sla_clocks import Clock, Targets, ticket_clocks
+from streams.core.stages import StageSpan, stage_spans
+from streams.core.folds import TicketFold
+from streams.core.replies import Interval
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
 
-from streams import metrics
+from streams.worker import metrics
 
 log = logging.getLogger(__name__)
 

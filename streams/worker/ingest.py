@@ -4,9 +4,9 @@ Faust dispatches every record through its conductor and a per-agent queue,
 which costs ~100 µs per event here (≈9k events/s even with `stream.take`).
 This service, run by the Faust worker, instead takes records from the broker
 in batches with aiokafka (Faust's own client) and hands each batch to the
-pure core (`streams.batch`), then writes column-oriented inserts. Offsets are
+pure core (`streams.worker.batch`), then writes column-oriented inserts. Offsets are
 committed only after ClickHouse has the rows and the dead-letter topic has
-the rejects, and the sink skips what it already stored (see streams.batch),
+the rejects, and the sink skips what it already stored (see streams.worker.batch),
 so a crash at any point neither loses nor duplicates a row.
 """
 
@@ -28,21 +28,21 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
 from pydantic import ValidationError
 
-from deskpulse.settings import Settings
+from streams.worker.settings import Settings
 from schemas.events import ConfigUpdated
 from schemas.topics import DEAD_LETTER_TOPIC, TOPICS
 from sinks import facts_store, live_store, ticket_store
 from sinks.clickhouse import Warehouse
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch
-from streams import metrics
-from streams.batch import Batch, BatchBuilder
-from streams.config_store import ConfigStore
-from streams.decode import SourceRef
-from streams.facts_keeper import FactsKeeper
-from streams.live_keeper import KEEP, LiveKeeper
-from streams.sla_alerter import SlaAlerter, alerts_topic
-from streams.ticket_state import TicketState, apply
-from streams.topic_reader import read_ranges, read_topic
+from streams.worker import metrics
+from streams.worker.batch import Batch, BatchBuilder
+from streams.core.config_store import ConfigStore
+from streams.core.decode import SourceRef
+from streams.worker.facts_keeper import FactsKeeper
+from streams.worker.live_keeper import KEEP, LiveKeeper
+from streams.worker.sla_alerter import SlaAlerter, alerts_topic
+from streams.core.ticket_properties import TicketState, update_properties
+from streams.worker.topic_reader import read_ranges, read_topic
 
 log = logging.getLogger(__name__)
 TICKET_CACHE_PER_PARTITION = 100_000
@@ -140,9 +140,9 @@ class IngestService(Service):
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
-            session_timeout_ms=int(self.settings.extra.get("session_timeout_ms", 10_000)),
-            heartbeat_interval_ms=int(self.settings.extra.get("heartbeat_interval_ms", 1_000)),
-            rebalance_timeout_ms=int(self.settings.extra.get("rebalance_timeout_ms", 10_000)),
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+            rebalance_timeout_ms=self.settings.rebalance_timeout_ms,
             # Range assignment gives partition i of every topic to one worker:
             # a ticket's events (tickets and messages topics) and alerts meet there.
             partition_assignment_strategy=(RangePartitionAssignor,),
@@ -289,7 +289,7 @@ class IngestService(Service):
         for event, source in batch.ticket_events:
             cache = self.tickets[source.partition]
             key = (event.account_id, event.ticket_id)
-            cache[key] = apply(cache.get(key), event)
+            cache[key] = update_properties(cache.get(key), event)
             cache.move_to_end(key)
             touched[key] = (source.partition, source.offset)
         for key, (partition, offset) in touched.items():

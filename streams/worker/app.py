@@ -22,17 +22,16 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import ValidationError
 
-from deskpulse.broker import cluster_id, ensure_topics
-from deskpulse.output import jsonable
-from deskpulse.settings import Settings
+from streams.worker.kafka_admin import cluster_id, ensure_topics
+from streams.worker.settings import Settings
 from schemas.events import ConfigUpdated
-from sinks.clickhouse import Warehouse
+from sinks.clickhouse import Warehouse, jsonable
 from sinks.migrate import migrate
-from streams.config_store import ConfigStore
-from streams.ingest import IngestService
-from streams.live_summary import FILTERS, finalize, merge
-from streams.sla_alerter import alerts_topic
-from streams.webhook import WebhookService
+from streams.core.config_store import ConfigStore
+from streams.worker.ingest import IngestService
+from streams.core.live_summary import FILTERS, finalize, merge
+from streams.worker.sla_alerter import alerts_topic
+from streams.worker.webhook import WebhookService
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).parent / "static" / "dashboard.html"
@@ -50,8 +49,8 @@ def create_app(settings: Settings, warehouse: Warehouse, source_id: str) -> tupl
         web_in_thread=False,
         datadir=tempfile.mkdtemp(prefix="deskpulse-faust-"),  # no Faust tables: nothing to keep
         topic_disable_leader=True,
-        broker_rebalance_timeout=int(settings.extra.get("rebalance_timeout_ms", 10_000)) / 1000,
-        broker_session_timeout=int(settings.extra.get("session_timeout_ms", 10_000)) / 1000,
+        broker_rebalance_timeout=settings.rebalance_timeout_ms / 1000,
+        broker_session_timeout=settings.session_timeout_ms / 1000,
         broker_heartbeat_interval=1,
         topic_partitions=settings.partitions,
     )

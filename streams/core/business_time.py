@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-DAY_MINUTES = 24 * 60
+from schemas.hours import DAY_MINUTES, parse_ranges
+
+__all__ = ["DAY_MINUTES", "WorkCalendar", "parse_ranges"]
 Interval = tuple[datetime, datetime]  # [start, end) in UTC
 _SEGMENT = timedelta(hours=6)  # no zone changes its offset twice within six hours
 
@@ -208,28 +210,3 @@ def _merge(intervals: Iterable[Interval]) -> Iterator[Interval]:
             yield (cur_lo, cur_hi)
             cur_lo, cur_hi = lo, hi
     yield (cur_lo, cur_hi)
-
-
-def parse_ranges(texts: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """'09:00-17:00' style ranges to minutes; an end at or before the start runs past midnight."""
-    out = []
-    for text in texts:
-        try:
-            lo_text, hi_text = text.split("-")
-            lo, hi = _minutes(lo_text), _minutes(hi_text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a range like 09:00-17:00") from None
-        if lo >= DAY_MINUTES:
-            raise ValueError(f"{text!r} starts at or after 24:00")
-        if hi <= lo:
-            hi += DAY_MINUTES  # runs past midnight
-        out.append((lo, hi))
-    return tuple(out)
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = text.strip().split(":")
-    h, m = int(hours), int(minutes)
-    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
-        raise ValueError(text)
-    return h * 60 + m

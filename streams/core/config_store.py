@@ -6,8 +6,9 @@ from pydantic import ValidationError
 
 from schemas.config import DEFAULT_PIPELINE, AccountConfig
 from schemas.events import ConfigUpdated
-from streams.business_time import WorkCalendar
-from streams.sla_clock import Targets
+from streams.core.business_time import WorkCalendar
+from streams.core.calendars import sla_calendar_for
+from streams.core.sla_clocks import Targets
 
 _DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
 
@@ -60,7 +61,7 @@ class ConfigStore:
         key = (account_id, team_id)
         calendar = self._calendars.get(key)
         if calendar is None:
-            calendar = self._calendars[key] = self.get(account_id).sla_calendar_for(team_id or None)
+            calendar = self._calendars[key] = sla_calendar_for(self.get(account_id), team_id or None)
         return calendar
 
     def sla_targets(self, account_id: str, properties: dict[str, str]) -> Targets | None:

@@ -3,7 +3,7 @@
 Computed on request from the worker's ticket folds (the sorted steps of each
 ticket), ticket properties, SLA clocks, and small logs of calls, feedback and
 rep statuses. Every figure is given for today up to `now` and for yesterday
-up to the same time (see streams.live_day), with the tickets behind it.
+up to the same time (see streams.core.live_day), with the tickets behind it.
 
 Definitions (local day of the account's time zone, window = day start ->
 now, or yesterday's start -> the same time yesterday):
@@ -34,10 +34,10 @@ from datetime import datetime
 from statistics import mean
 from zoneinfo import ZoneInfo
 
-from streams.live_day import day_bounds, local_date, same_time_yesterday
-from streams.sla_clock import RUNNING_STATES, Clock
-from streams.ticket_fold import TicketFold
-from streams.ticket_state import TicketState
+from streams.core.live_day import day_bounds, local_date, same_time_yesterday
+from streams.core.sla_clocks import RUNNING_STATES, Clock
+from streams.core.folds import TicketFold
+from streams.core.ticket_properties import TicketState
 
 FILTERS = ("team", "rep", "channel", "pipeline", "category")
 _PROPERTY_OF_FILTER = {"team": "team_id", "rep": "owner_id", "channel": "channel", "pipeline": "pipeline",

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from streams.config_store import ConfigStore
-from streams.facts_keeper import FactsKeeper
-from streams.live_summary import Call, Feedback, RepStatus, partial
-from streams.ticket_fold import TicketFold
-from streams.ticket_folds import Key
-from streams.ticket_state import TicketState
+from streams.core.config_store import ConfigStore
+from streams.worker.facts_keeper import FactsKeeper
+from streams.core.live_summary import Call, Feedback, RepStatus, partial
+from streams.core.folds import TicketFold
+from streams.core.folds import Key
+from streams.core.ticket_properties import TicketState
 
 KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
 LIST_PROPERTIES = ("subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")
@@ -75,7 +75,7 @@ class LiveKeeper:
                 del keys[key]
 
     def partial(self, account: str, filters: dict[str, str], now: datetime) -> dict:
-        """This worker's share of the account's summary (streams.live_summary.partial)."""
+        """This worker's share of the account's summary (streams.core.live_summary.partial)."""
         rows, clocks = [], {}
         for key, partition in self.recent.get(account, {}).items():
             fold = self.facts.folds.partitions.get(partition, {}).get(key)

@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from schemas.events import Event
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.rows import ColumnBatch
-from streams.business_time import WorkCalendar
-from streams.config_store import ConfigStore
-from streams.decode import SourceRef
-from streams.sla_alerter import SlaAlerter
-from streams.sla_clock import Clock, Targets, ticket_clocks
-from streams.ticket_facts import TicketFacts, ticket_facts
-from streams.ticket_fold import TicketFold, message_step, ticket_step
-from streams.ticket_folds import Key, TicketFolds
-from streams.ticket_state import TicketState
+from streams.core.business_time import WorkCalendar
+from streams.core.config_store import ConfigStore
+from streams.core.decode import SourceRef
+from streams.worker.sla_alerter import SlaAlerter
+from streams.core.sla_clocks import Clock, Targets, ticket_clocks
+from streams.core.facts import TicketFacts, ticket_facts
+from streams.core.folds import TicketFold, message_step, ticket_step
+from streams.core.folds import Key, TicketFolds
+from streams.core.ticket_properties import TicketState
 
 StateOf = Callable[[int, Key], TicketState | None]
 

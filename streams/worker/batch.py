@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from schemas.events import Event
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_letter_row, event_row, table_columns
-from streams.decode import DeadLetter, SourceRef, decode
-from streams.dedupe import SeenIds
+from streams.core.decode import DeadLetter, SourceRef, decode
+from streams.core.dedupe import SeenIds
 
 LIVE_TYPES = frozenset({"feedback.submitted", "call.ended", "rep.status_changed"})
 TICKET_TYPES = frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})

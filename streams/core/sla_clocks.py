@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from streams.business_time import WorkCalendar
-from streams.ticket_metrics import ReplyState
+from streams.core.business_time import WorkCalendar
+from streams.core.replies import ReplyState
 
 ClockState = Literal["active", "due_soon", "overdue", "completed_on_time", "completed_late"]
 RUNNING_STATES = ("active", "due_soon", "overdue")

@@ -48,7 +48,7 @@ class TicketState:
         return stamp[0] if stamp else self.created_at
 
 
-def apply(state: TicketState | None, event: TicketEvent) -> TicketState:
+def update_properties(state: TicketState | None, event: TicketEvent) -> TicketState:
     """Apply one event of *this* ticket (for a merge: the primary)."""
     if state is None:
         state = TicketState(account_id=event.account_id, ticket_id=event.ticket_id)
