@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.tools
 # chromium and its chromedriver load the dashboard page.
 DEBS := prometheus chromium chromium-driver
 
-.PHONY: setup demo test test-unit bench bench-live clean
+.PHONY: setup demo test test-unit lint bench bench-live screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,17 +27,27 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/deskpulse demo $(ARGS)
 
-test: $(TOOLS)
+# Layers and style first (seconds), then every test.
+test: $(TOOLS) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
-test-unit: $(TOOLS)
-	$(BIN)/python -m pytest -q -m "not integration" $(ARGS)
+# Pure logic only: no broker, no ClickHouse, no Debian tools.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m unit tests/unit $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/deskpulse bench $(ARGS)
 
 bench-live: $(STAMP)
 	$(BIN)/deskpulse bench-live $(ARGS)
+
+# Refreshes docs/dashboard.png (tests never write tracked files).
+screenshots: $(TOOLS)
+	DESKPULSE_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_dashboard.py
 
 clean:
 	rm -rf $(VENV) .deskpulse .pytest_cache .hypothesis

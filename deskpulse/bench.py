@@ -21,13 +21,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
-
-from streams.worker.kafka_admin import ensure_topics
-from deskpulse.demo import WorkerProcess
-from streams.worker.settings import Settings
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import make_producer, route
+from deskpulse.worker_process import WorkerProcess
 from schemas.topics import TOPICS
+from streams.worker.kafka_admin import ensure_topics
+from streams.worker.settings import Settings
 
 
 def generate(n: int, seed: int = 42) -> list[tuple[str, bytes, bytes]]:
@@ -64,7 +63,8 @@ async def ceiling(bootstrap: str, topics: list[str], n: int) -> float:
         await consumer.stop()
 
 
-def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tickets: int = 200) -> int:
+def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tickets: int = 200,
+              faust_agent: bool = False) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="deskpulse-bench-"))
     broker = None
     try:
@@ -90,6 +90,12 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tic
         topics = [settings.topic(t.name) for t in TOPICS]
         ceiling_rate = asyncio.run(ceiling(settings.bootstrap, topics, total))
         echo(f"bench: ceiling (aiokafka getmany + json.loads) {ceiling_rate:,.0f} ev/s")
+        if faust_agent:
+            from deskpulse.bench_faust import agent_rate
+
+            rate = agent_rate(str(settings.broker), topics, total, workdir)
+            echo(f"bench: faust-agent={rate:.0f} ev/s ceiling={ceiling_rate:.0f} ev/s ratio={rate / ceiling_rate:.3f}")
+            return 0
 
         worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
         try:

@@ -21,12 +21,12 @@ from kafka import KafkaConsumer
 
 from deskpulse.account_config import config_event, load
 from deskpulse.embedded_broker import free_port
-from deskpulse.demo import WorkerProcess
-from streams.worker.settings import Settings
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import live, make_producer, route, send_all
+from deskpulse.worker_process import WorkerProcess
 from schemas.alerts import SlaAlert
 from schemas.topics import SLA_ALERTS_TOPIC
+from streams.worker.settings import Settings
 
 BENCH_SLA = """
 account_id: slabench

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from deskpulse.bench import generate
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
-from streams.worker.kafka_admin import ensure_topics
-from deskpulse.demo import WorkerProcess
-from streams.worker.settings import Settings
 from deskpulse.simulator.produce import make_producer, route
+from deskpulse.worker_process import WorkerProcess
+from streams.worker.kafka_admin import ensure_topics
+from streams.worker.settings import Settings
 
 RATE = 1000.0
 PROBE_RATE = 100.0

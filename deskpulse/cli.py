@@ -82,9 +82,9 @@ def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ra
     import random
     import threading
 
-    from streams.worker.kafka_admin import ensure_topics
     from deskpulse.simulator.model import Simulation
     from deskpulse.simulator.produce import history, live, make_producer, send_all
+    from streams.worker.kafka_admin import ensure_topics
 
     settings = _settings(ctx)
     if settings.broker is None:
@@ -145,7 +145,8 @@ def sql(ctx: click.Context, query, fmt) -> None:
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--catalogue", is_flag=True, help="Print every report and column as Markdown (docs/reports.md).")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First local date (default: 30 days ago).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last local date, inclusive (default: today).")
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="day",
@@ -161,11 +162,21 @@ def sql(ctx: click.Context, query, fmt) -> None:
               help="Group the duration reports by rep or team.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
-def report(ctx: click.Context, name, start, end, freq, account, tz, channel, priority, team, pipeline, category,
-           by, fmt) -> None:
-    """Run a historical report: tickets-created, time-to-first-response, time-to-close, customer-wait-time."""
+def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, channel, priority, team, pipeline,
+           category, by, fmt) -> None:
+    """Run a historical report; without NAME, list every report with its definition."""
     from deskpulse.output import render
-    from sinks.reports import ACCOUNT_TIMEZONE_SQL, available, parameters, report_sql
+    from sinks.reports import ACCOUNT_TIMEZONE_SQL, available, markdown, parameters, report_sql
+    from sinks.reports import catalogue as reports
+
+    if catalogue:
+        click.echo(markdown())
+        return
+    if name is None:
+        width = max(len(n) for n in available())
+        for entry in reports().values():
+            click.echo(f"{entry.name.ljust(width)}  {entry.definition}")
+        return
 
     try:
         sql_text = report_sql(name)
@@ -220,8 +231,8 @@ def config_check(files: tuple[Path, ...]) -> None:
 def config_apply(ctx: click.Context, file: Path) -> None:
     """Validate FILE and publish it to the config topic; running workers apply it at once."""
     from deskpulse.account_config import ConfigFileError, config_event, load_file
-    from streams.worker.kafka_admin import ensure_topics
     from deskpulse.simulator.produce import make_producer
+    from streams.worker.kafka_admin import ensure_topics
 
     settings = _settings(ctx)
     try:
@@ -260,12 +271,15 @@ def schemas_export(directory: Path) -> None:
 @click.option("--events", type=int, default=300_000, show_default=True)
 @click.option("--alert-tickets", type=int, default=200, show_default=True,
               help="Tickets for the SLA alert latency run (0: skip it).")
+@click.option("--faust-agent", is_flag=True,
+              help="Instead of the worker: a Faust agent on the same records (docs/decisions/0001).")
 @click.pass_context
-def bench(ctx: click.Context, events, alert_tickets) -> None:
+def bench(ctx: click.Context, events, alert_tickets, faust_agent) -> None:
     """Worker throughput vs a bare consumer, then SLA alert latency under load, on the embedded stack."""
     from deskpulse.bench import run_bench
 
-    sys.exit(run_bench(_settings(ctx), events, echo=click.echo, alert_tickets=alert_tickets))
+    sys.exit(run_bench(_settings(ctx), events, echo=click.echo, alert_tickets=alert_tickets,
+                       faust_agent=faust_agent))
 
 
 @cli.command("bench-live")
@@ -320,8 +334,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from streams.worker.kafka_admin import BrokerError
     from sinks.clickhouse import WarehouseError
+    from streams.worker.kafka_admin import BrokerError
 
     try:
         cli.main(args=argv, prog_name="deskpulse", standalone_mode=False)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 
+from schemas.events import (
+    TICKET_FIELDS,
+    Event,
+    MessageCreated,
+    TicketCreated,
+    TicketDeleted,
+    TicketMerged,
+    TicketUpdated,
+)
 from sinks.clickhouse import Warehouse, as_utc, stored_rows
+from streams.core.decode import SourceRef
 from streams.core.facts import TicketFacts
 from streams.core.ticket_properties import TicketState
 
@@ -45,45 +55,73 @@ def facts_row(account_id: str, ticket_id: str, state: TicketState | None, facts:
             computed_at, version)
 
 
-# One history record: (occurred_at, event_id, partition, account_id, ticket_id, kind, fields...)
-HistoryRow = tuple
+# Built without validation: these rows were validated when they were first consumed.
+_TICKET_MODELS = {"ticket.created": TicketCreated, "ticket.updated": TicketUpdated, "ticket.merged": TicketMerged,
+                  "ticket.deleted": TicketDeleted}
+_TICKET_SQL = ("SELECT account_id, event_id, type, occurred_at, ticket_id, changed, merged_ticket_id, contact_id, "
+               "_partition, _offset, " + ", ".join(TICKET_FIELDS) + " FROM ticket_events")
+_MESSAGE_SQL = ("SELECT account_id, event_id, occurred_at, ticket_id, message_id, direction, sender_type, sender_id, "
+                "channel, _partition, _offset FROM message_events")
+
+
+def _ticket_event(row: tuple) -> tuple[Event, SourceRef]:
+    account_id, event_id, kind, at, ticket_id, changed, merged, contact_id, partition, offset, *values = row
+    fields = {"account_id": account_id, "event_id": event_id, "type": kind, "occurred_at": as_utc(at),
+              "ticket_id": ticket_id, "schema_version": 1}
+    model = _TICKET_MODELS[kind]
+    if kind in ("ticket.created", "ticket.updated"):
+        # `changed` says which properties the event carried (an update's null clears a field)
+        fields.update({name: (value or None) for name, value in zip(TICKET_FIELDS, values, strict=True)
+                       if name in changed})
+    if kind == "ticket.created":
+        fields["contact_id"] = contact_id or None
+    if kind == "ticket.merged":
+        fields["merged_ticket_id"] = merged
+    event = model.model_construct(_fields_set=set(fields), **fields)
+    return event, SourceRef("tickets", int(partition), int(offset))
+
+
+def _message_event(row: tuple) -> tuple[Event, SourceRef]:
+    account_id, event_id, at, ticket_id, message_id, direction, sender_type, sender_id, channel, partition, offset = row
+    event = MessageCreated.model_construct(
+        account_id=account_id, event_id=event_id, type="message.created", occurred_at=as_utc(at),
+        ticket_id=ticket_id, message_id=message_id, direction=direction, sender_type=sender_type,
+        sender_id=sender_id, channel=channel, schema_version=1)
+    return event, SourceRef("messages", int(partition), int(offset))
 
 
 def load_history(warehouse: Warehouse, source: str, partitions: Iterable[int],
-                 offsets: dict[tuple[str, int], int]) -> Iterator[HistoryRow]:
-    """Ticket and message events stored from these partitions, in event-time order.
+                 offsets: dict[tuple[str, int], int]) -> list[tuple[Event, SourceRef]]:
+    """Ticket and message events stored from these partitions, as the events they were.
 
     Only rows up to the stored watermark (`offsets[(topic, partition)]`) of
-    this broker: exactly what the consumer will not be given again.
+    this broker: exactly what the consumer will not be given again. They go
+    through the same code as freshly consumed events (one restore path).
     """
     partitions = sorted(set(partitions))
     if not partitions:
-        return iter(())
-    limit = {"tickets": [offsets.get(("tickets", p), -1) for p in partitions],
-             "messages": [offsets.get(("messages", p), -1) for p in partitions]}
-    sql = """
-        SELECT occurred_at, event_id, _partition, account_id, ticket_id, type, status, pipeline,
-               has(changed, 'status') OR type = 'ticket.created', merged_ticket_id, '', '', '', ''
-        FROM ticket_events
-        WHERE _topic = 'tickets' AND """ + stored_rows("tlimit") + """
-          AND type IN ('ticket.created', 'ticket.updated', 'ticket.merged')
-        UNION ALL
-        SELECT occurred_at, event_id, _partition, account_id, ticket_id, 'message.created', '', '', false, '',
-               direction, sender_type, sender_id, channel
-        FROM message_events
-        WHERE _topic = 'messages' AND """ + stored_rows("mlimit") + """
-        ORDER BY 1, 2
-    """
-    result = warehouse.query(sql, {"source": source, "parts": partitions, "tlimit": limit["tickets"],
-                                   "mlimit": limit["messages"]})
-    for row in result.result_rows:
-        yield (as_utc(row[0]), *row[1:])
+        return []
+    events = []
+    for topic, sql, make in (("tickets", _TICKET_SQL, _ticket_event), ("messages", _MESSAGE_SQL, _message_event)):
+        limits = [offsets.get((topic, p), -1) for p in partitions]
+        result = warehouse.query(f"{sql} WHERE _topic = {{topic:String}} AND {stored_rows()}",
+                                 {"topic": topic, "source": source, "parts": partitions, "limits": limits})
+        events.extend(make(row) for row in result.result_rows)
+    return events
 
 
-def load_message_steps(warehouse: Warehouse, account_id: str, ticket_id: str):
-    """A ticket's messages as (at, event_id, direction, sender_type, sender_id, channel), from the raw table."""
+def load_messages(warehouse: Warehouse, keys: Iterable[tuple[str, str]]) -> list[tuple[Event, SourceRef]]:
+    """Every stored message of these tickets (any partition, any broker), as events; one query."""
+    keys = set(keys)
+    if not keys:
+        return []
     result = warehouse.query(
-        "SELECT occurred_at, event_id, direction, sender_type, sender_id, channel FROM message_events "
-        "WHERE account_id = {account:String} AND ticket_id = {ticket:String} ORDER BY occurred_at, event_id",
-        {"account": account_id, "ticket": ticket_id})
-    return [(as_utc(at), *rest) for at, *rest in result.result_rows]
+        f"{_MESSAGE_SQL} WHERE ticket_id IN {{ids:Array(String)}} AND account_id IN {{accounts:Array(String)}}",
+        {"ids": sorted({t for _, t in keys}), "accounts": sorted({a for a, _ in keys})})
+    seen, out = set(), []
+    for row in result.result_rows:
+        event, source = _message_event(row)
+        if (event.account_id, event.ticket_id) in keys and event.event_id not in seen:
+            seen.add(event.event_id)
+            out.append((event, source))
+    return out

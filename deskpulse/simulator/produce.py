@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from kafka import KafkaProducer
 
-from streams.worker.settings import Settings
 from deskpulse.simulator.corrupt import corrupt, pick
 from deskpulse.simulator.model import Simulation
 from schemas.topics import TOPIC_OF_TYPE
+from streams.worker.settings import Settings
 
 # Events a simulated ticket produces on average; used to turn --rate into an
 # arrival intensity for live traffic.

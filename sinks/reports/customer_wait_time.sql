@@ -6,7 +6,7 @@
 SELECT
     account_id,
     deskpulse_period(ended_at, {freq:String}, {tz:String}) AS period,
-    multiIf({by:String} = 'rep', answered_by, {by:String} = 'team', team_id, '') AS group,
+    deskpulse_group({by:String}, answered_by, team_id) AS group,
     count() AS waits,
     round(avg(seconds), 1) AS avg_wait_s,
     round(avg(sla_seconds), 1) AS avg_wait_sla_s,
@@ -14,13 +14,8 @@ SELECT
     round(avgIf(sla_seconds, NOT first), 1) AS avg_next_response_sla_s
 FROM reply_intervals
 WHERE metric = 'customer_wait'
-  AND ended_at >= toDateTime64(toString({from:Date}), 3, {tz:String})
-  AND ended_at < toDateTime64(toString({to:Date} + 1), 3, {tz:String})
-  AND ({account:String} = '' OR account_id = {account:String})
-  AND ({channel:String} = '' OR ticket_channel = {channel:String})
-  AND ({priority:String} = '' OR priority = {priority:String})
-  AND ({team:String} = '' OR team_id = {team:String})
-  AND ({pipeline:String} = '' OR pipeline = {pipeline:String})
-  AND ({category:String} = '' OR category = {category:String})
+  AND deskpulse_in_dates(ended_at, {from:Date}, {to:Date}, {tz:String})
+  AND deskpulse_filters(account_id, ticket_channel, priority, team_id, pipeline, category, {account:String},
+                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
 GROUP BY account_id, period, group
 ORDER BY account_id, period, group

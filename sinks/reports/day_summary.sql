@@ -1,7 +1,7 @@
 -- day_summary: the live summary's figures for one finished local day, from
 -- ClickHouse (the live API gives them for today; for a day that has ended
--- both must agree: tests/test_live_api.py checks it). Definitions as in
--- streams/live_summary.py. Parameters: account, day (local date), tz,
+-- both must agree: tests/integration/test_live_api.py checks it). Definitions as in
+-- streams/core/live_summary.py. Parameters: account, day (local date), tz,
 -- closed (the closed stages of the account's pipelines).
 WITH
     toDateTime64(toString({day:Date}), 3, {tz:String}) AS day_start,

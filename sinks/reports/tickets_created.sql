@@ -9,13 +9,8 @@ SELECT
     count() AS tickets_created
 FROM ticket_events
 WHERE type = 'ticket.created'
-  AND occurred_at >= toDateTime64(toString({from:Date}), 3, {tz:String})
-  AND occurred_at < toDateTime64(toString({to:Date} + 1), 3, {tz:String})
-  AND ({account:String} = '' OR account_id = {account:String})
-  AND ({channel:String} = '' OR channel = {channel:String})
-  AND ({priority:String} = '' OR priority = {priority:String})
-  AND ({team:String} = '' OR team_id = {team:String})
-  AND ({pipeline:String} = '' OR pipeline = {pipeline:String})
-  AND ({category:String} = '' OR category = {category:String})
+  AND deskpulse_in_dates(occurred_at, {from:Date}, {to:Date}, {tz:String})
+  AND deskpulse_filters(account_id, channel, priority, team_id, pipeline, category, {account:String},
+                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
 GROUP BY account_id, period
 ORDER BY account_id, period

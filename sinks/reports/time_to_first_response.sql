@@ -7,20 +7,15 @@
 SELECT
     account_id,
     deskpulse_period(created_at, {freq:String}, {tz:String}) AS period,
-    multiIf({by:String} = 'rep', owner_id, {by:String} = 'team', team_id, '') AS group,
+    deskpulse_group({by:String}, owner_id, team_id) AS group,
     count() AS tickets,
     round(avg(time_to_first_response_s), 1) AS avg_first_response_s,
     round(avg(time_to_first_response_sla_s), 1) AS avg_first_response_sla_s,
     round(quantileExact(0.5)(time_to_first_response_s), 1) AS median_first_response_s
 FROM ticket_facts_current
 WHERE time_to_first_response_s IS NOT NULL
-  AND created_at >= toDateTime64(toString({from:Date}), 3, {tz:String})
-  AND created_at < toDateTime64(toString({to:Date} + 1), 3, {tz:String})
-  AND ({account:String} = '' OR account_id = {account:String})
-  AND ({channel:String} = '' OR channel = {channel:String})
-  AND ({priority:String} = '' OR priority = {priority:String})
-  AND ({team:String} = '' OR team_id = {team:String})
-  AND ({pipeline:String} = '' OR pipeline = {pipeline:String})
-  AND ({category:String} = '' OR category = {category:String})
+  AND deskpulse_in_dates(created_at, {from:Date}, {to:Date}, {tz:String})
+  AND deskpulse_filters(account_id, channel, priority, team_id, pipeline, category, {account:String},
+                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
 GROUP BY account_id, period, group
 ORDER BY account_id, period, group

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams.core.business_time import WorkCalendar
-from streams.core.sla_clocks import Clock, Targets, ticket_clocks
-from streams.core.stages import StageSpan, stage_spans
 from streams.core.folds import TicketFold
 from streams.core.replies import Interval
+from streams.core.sla_clocks import Clock, Targets, ticket_clocks
+from streams.core.stages import StageSpan, stage_spans
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,11 @@ from datetime import datetime
 from statistics import mean
 from zoneinfo import ZoneInfo
 
+from typing_extensions import TypedDict  # pydantic validates peers against it (3.11 needs this one)
+
+from streams.core.folds import TicketFold
 from streams.core.live_day import day_bounds, local_date, same_time_yesterday
 from streams.core.sla_clocks import RUNNING_STATES, Clock
-from streams.core.folds import TicketFold
 from streams.core.ticket_properties import TicketState
 
 FILTERS = ("team", "rep", "channel", "pipeline", "category")
@@ -175,6 +177,42 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
     }
 
 
+class WindowPart(TypedDict):
+    """One worker's share of one window (today or yesterday so far): lists of ticket ids and values, counters."""
+
+    open_tickets: list[str]
+    closed: list[str]
+    new_tickets: list[str]
+    ttfr: list[tuple[str, float]]  # (ticket, seconds)
+    ttc: list[float]
+    messages_received: list[str]
+    messages_sent: list[str]
+    waits: list[float]
+    rep_waits: list[float]
+    incoming_hours: dict[int | str, int]  # local hour -> messages (JSON makes the keys strings)
+    outgoing_hours: dict[int | str, int]
+    by_channel_new: dict[str, int]
+    by_channel_open: dict[str, int]
+    by_priority_new: dict[str, int]
+    by_priority_open: dict[str, int]
+    csat: list[tuple[str, bool]]  # (ticket, satisfied)
+    calls: list[tuple[str, float]]  # (outcome, duration_s)
+    sla: dict[str, dict[str, int]]  # metric -> state -> clocks
+
+
+class Partial(TypedDict):
+    """What one worker knows of an account's summary; partials of all workers `merge` into the whole.
+
+    This is the protocol between workers (`/api/accounts/{a}/partial`): the
+    web layer validates a peer's answer against it before merging.
+    """
+
+    today: WindowPart
+    yesterday: WindowPart
+    waiting_now: list[tuple[str, float]]  # (ticket, seconds waited so far)
+    reps: list[tuple[str, str, str, str]]  # (ISO time, rep, team, status)
+
+
 def _windows(now: datetime, timezone: str) -> tuple[ZoneInfo, datetime, dict[str, Window]]:
     zone = ZoneInfo(timezone)
     today_start, _ = day_bounds(local_date(now, zone), zone)
@@ -185,7 +223,7 @@ def _windows(now: datetime, timezone: str) -> tuple[ZoneInfo, datetime, dict[str
 
 def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | None]],
             clocks: dict[tuple[str, str], list[Clock]], calls: list[Call], feedback: list[Feedback],
-            reps: list[RepStatus], timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
+            reps: list[RepStatus], timezone: str, now: datetime, filters: dict[str, str] | None = None) -> Partial:
     """What one worker knows of an account's summary, in a form that merges with other workers' (JSON)."""
     filters = {k: v for k, v in (filters or {}).items() if v}
     zone, _, windows = _windows(now, timezone)
@@ -206,10 +244,10 @@ def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
                           if f.replies.waiting_since is not None and _open_at(f, s, now)]
     out["reps"] = [[c.at.isoformat(), c.rep_id, c.team_id, c.status] for c in reps
                    if (not rep_filter or c.rep_id == rep_filter) and (not team_filter or c.team_id == team_filter)]
-    return out
+    return out  # type: ignore[return-value]
 
 
-def merge(parts: list[dict]) -> dict:
+def merge(parts: list[Partial]) -> dict:
     """Partials of several workers as one (lists joined, counters added)."""
     merged: dict = {"waiting_now": [], "reps": []}
     for part in parts:

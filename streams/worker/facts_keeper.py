@@ -9,7 +9,7 @@ clocks to the alerter.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from schemas.events import Event
@@ -18,12 +18,11 @@ from sinks.rows import ColumnBatch
 from streams.core.business_time import WorkCalendar
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
-from streams.worker.sla_alerter import SlaAlerter
-from streams.core.sla_clocks import Clock, Targets, ticket_clocks
 from streams.core.facts import TicketFacts, ticket_facts
-from streams.core.folds import TicketFold, message_step, ticket_step
-from streams.core.folds import Key, TicketFolds
+from streams.core.folds import Key, TicketFold, TicketFolds, message_step, ticket_step
+from streams.core.sla_clocks import Clock, Targets, ticket_clocks
 from streams.core.ticket_properties import TicketState
+from streams.worker.sla_alerter import SlaAlerter
 
 StateOf = Callable[[int, Key], TicketState | None]
 
@@ -40,28 +39,31 @@ class FactsKeeper:
         return self.config.is_closed_stage(account_id, pipeline, status)
 
     def apply_events(self, events: Iterable[tuple[Event, SourceRef]], state_of: StateOf,
-                     merged_history: Callable[[str, str], list] | None = None) -> None:
-        """Apply a flush's ticket and message events in event-time order."""
+                     merged_messages: Mapping[Key, list[tuple[Event, SourceRef]]] | None = None) -> None:
+        """Apply ticket and message events in event-time order: fresh from the broker or restored from ClickHouse.
+
+        `merged_messages`: the stored messages of merged tickets whose folds are not here (another
+        worker owns them), read by the caller in one query.
+        """
         for event, source in sorted(events, key=lambda es: (es[0].occurred_at, es[0].event_id)):
             e: object = event
             key = (event.account_id, e.ticket_id)  # type: ignore[attr-defined]
             kind = e.type  # type: ignore[attr-defined]
             partition = source.partition
             if kind == "message.created":
-                self.folds.add(partition, key, message_step(e.direction, e.sender_type, event.occurred_at,  # type: ignore[attr-defined]
-                                                            event.event_id, e.sender_id, e.channel))  # type: ignore[attr-defined]
+                self.folds.add(partition, key, _message_step(e))
             elif kind == "ticket.merged":
                 merged = e.merged_ticket_id  # type: ignore[attr-defined]
                 steps = None
-                if self.folds.get((event.account_id, merged)) is None and merged_history is not None:
-                    steps = [message_step(d, st, at, eid, sid, ch)
-                             for at, eid, d, st, sid, ch in merged_history(event.account_id, merged)]
+                if self.folds.get((event.account_id, merged)) is None and merged_messages:
+                    steps = [_message_step(m) for m, _ in merged_messages.get((event.account_id, merged), ())]
                 self.folds.merge(partition, event.account_id, key[1], merged, steps)
             else:
                 status = None
                 if kind == "ticket.created" or "status" in getattr(e, "changed_fields", ()):
                     status = e.status  # type: ignore[attr-defined]
                 state = state_of(partition, key)
+                # the event's own pipeline, else the ticket's as the flush leaves it
                 pipeline = getattr(e, "pipeline", None) or (state.get("pipeline") if state else "support")
                 step = ticket_step(kind, event.occurred_at, event.event_id, status,
                                    bool(status) and self._closed(event.account_id, pipeline, status))
@@ -69,28 +71,6 @@ class FactsKeeper:
                     self.folds.add(partition, key, step)
                 else:
                     self.folds.touched[key] = partition  # e.g. deleted, or another property changed
-
-    def restore(self, history: Iterable[tuple]) -> int:
-        """Fold stored history (facts_store.load_history rows, in event-time order)."""
-        pipelines: dict[Key, str] = {}
-        n = 0
-        for (at, event_id, partition, account_id, ticket_id, kind, status, pipeline, status_changed, merged,
-             direction, sender_type, sender_id, channel) in history:
-            key = (account_id, ticket_id)
-            n += 1
-            if kind == "message.created":
-                self.folds.add(partition, key, message_step(direction, sender_type, at, event_id, sender_id, channel))
-            elif kind == "ticket.merged":
-                self.folds.merge(partition, account_id, ticket_id, merged)
-            else:
-                if pipeline:
-                    pipelines[key] = pipeline
-                status = status if status_changed else None
-                closed = bool(status) and self._closed(account_id, pipelines.get(key, "support"), status)
-                step = ticket_step(kind, at, event_id, status, closed)
-                if step is not None:
-                    self.folds.add(partition, key, step)
-        return n
 
     def _sla(self, key: Key, state: TicketState | None) -> tuple[Targets | None, WorkCalendar]:
         account_id = key[0]
@@ -129,6 +109,10 @@ class FactsKeeper:
             self.watch(key, partition, facts.clocks, state)
         return rows, touched
 
+    def reconfigured(self) -> bool:
+        """A configuration was applied since the facts were last stated (they must be re-stated)."""
+        return any(self._generations.get(a) != g for a, g in self.config.generation.items())
+
     def _touch_reconfigured(self) -> None:
         """A new configuration re-targets every open ticket of its account and re-states every
         ticket's facts (SLA hours depend on the calendars)."""
@@ -157,3 +141,7 @@ class FactsKeeper:
                 if not fold.replies.closed and not fold.merged_into:
                     found.append((p, key))
         return found
+
+
+def _message_step(e):
+    return message_step(e.direction, e.sender_type, e.occurred_at, e.event_id, e.sender_id, e.channel)

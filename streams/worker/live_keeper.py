@@ -8,23 +8,29 @@ of calls, feedback and rep status changes per account.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from streams.core.config_store import ConfigStore
-from streams.worker.facts_keeper import FactsKeeper
+from streams.core.folds import Key, TicketFold
 from streams.core.live_summary import Call, Feedback, RepStatus, partial
-from streams.core.folds import TicketFold
-from streams.core.folds import Key
 from streams.core.ticket_properties import TicketState
+from streams.worker.facts_keeper import FactsKeeper
 
 KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
 LIST_PROPERTIES = ("subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")
 
 
 class LiveKeeper:
-    def __init__(self, config: ConfigStore, facts: FactsKeeper, state_of: Callable[[int, Key], TicketState | None]):
+    """Also a partition store (see state_manager): on assignment it remembers the partitions' live tickets
+    and reloads their calls, feedback and rep statuses of the last hours from ClickHouse, through `add`,
+    the path live events take."""
+
+    def __init__(self, config: ConfigStore, facts: FactsKeeper, state_of: Callable[[int, Key], TicketState | None],
+                 load_recent: Callable[[list[int], dict, datetime], Awaitable[list]] | None = None,
+                 stored: Callable[[], dict] | None = None):
         self.config, self.facts, self.state_of = config, facts, state_of
+        self._load_recent, self._stored = load_recent, stored
         self.recent: dict[str, dict[Key, int]] = {}
         self.calls: dict[str, list[Call]] = {}
         self.feedback: dict[str, list[Feedback]] = {}
@@ -62,6 +68,20 @@ class LiveKeeper:
                 found = self.facts.folds.partitions.get(keys[key], {}).get(key)
                 if found is None or not _still_live(found, horizon):
                     del keys[key]
+
+    async def assign(self, assignment: dict[str, list[int]]) -> None:
+        now = datetime.now(UTC)
+        tickets = assignment.get("tickets", [])
+        if tickets:
+            self.restored(tickets, now)
+        live = sorted({p for t in ("feedback", "calls", "availability") for p in assignment.get(t, [])})
+        if live and self._load_recent is not None and self._stored is not None:
+            for event in await self._load_recent(live, self._stored(), now - KEEP):
+                self.add(event)
+
+    async def revoke(self, assignment: dict[str, list[int]]) -> None:
+        for partition in assignment.get("tickets", []):
+            self.forget(partition)
 
     def restored(self, partitions: list[int], now: datetime) -> None:
         """Remember the live tickets of partitions just rebuilt from ClickHouse."""

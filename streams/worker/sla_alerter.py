@@ -31,8 +31,8 @@ from prometheus_client.registry import REGISTRY
 
 from schemas.alerts import SlaAlert, alert_id
 from schemas.topics import SLA_ALERTS_TOPIC
-from streams.worker import metrics
 from streams.core.sla_clocks import RUNNING_STATES, Clock, alerts_due
+from streams.worker import metrics
 from streams.worker.topic_reader import read_ranges
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,16 @@ class SlaAlerter:
                 pass
 
     # --- partitions -----------------------------------------------------------
+
+    async def assign(self, assignment: dict[str, list[int]]) -> None:
+        """Alert for newly assigned ticket partitions: read back what was raised, then raise what is due."""
+        partitions = assignment.get("tickets", [])
+        if partitions:
+            await self.restore(partitions)
+            await self.evaluate([k for k, w in list(self.watched.items()) if w.partition in partitions])
+
+    async def revoke(self, assignment: dict[str, list[int]]) -> None:
+        await self.release(set(assignment.get("tickets", [])))
 
     async def restore(self, partitions: list[int]) -> None:
         """Read back the alerts already raised on these partitions, then alert for them."""

@@ -1,0 +1,107 @@
+"""The commit sequence of one flush, in numbered steps; each finishes before the next starts.
+
+Model: quix-streams' `checkpointing/checkpoint.py`. A crash between any two
+steps redelivers the batch from the last committed offsets, and every step
+is safe to repeat:
+
+1. dead letters to their topic. Before the inserts: the `dead_letters` rows
+   are the watermark that says a reject was handled, so the topic must
+   have it first (a repeat after a crash is possible, a loss is not).
+2. inserts into ClickHouse, state tables (`tickets`, `ticket_facts`) before
+   the raw tables, whose stored offsets are the watermark that later skips
+   redelivered records: state is rewritten, never skipped.
+3. SLA alerts for the tickets the flush touched (exactly once by alert id).
+4. offsets to the consumer group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from schemas.topics import DEAD_LETTER_TOPIC
+from sinks.clickhouse import Warehouse
+from sinks.rows import ColumnBatch
+from streams.worker import metrics
+from streams.worker.batch import Batch
+from streams.worker.settings import Settings
+from streams.worker.sla_alerter import SlaAlerter
+
+log = logging.getLogger(__name__)
+STATE_TABLES = ("tickets", "ticket_facts")
+
+
+class Checkpoint:
+    def __init__(self, settings: Settings, warehouse: Warehouse, db_call: Callable[..., Awaitable],
+                 alerter: SlaAlerter) -> None:
+        self.settings, self.warehouse, self.db_call, self.alerter = settings, warehouse, db_call, alerter
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+
+    async def commit(self, batch: Batch, touched: Iterable) -> int:
+        """Run the four steps for one batch; returns the raw rows written."""
+        await self.send_dead_letters(batch)  # 1
+        written = await self.insert(batch)  # 2
+        if touched:
+            await self.alerter.evaluate(touched)  # 3
+        await self.commit_offsets(batch)  # 4
+        return written
+
+    async def send_dead_letters(self, batch: Batch) -> None:
+        if not batch.dead_letters:
+            return
+        assert self.producer is not None
+        topic = self.settings.topic(DEAD_LETTER_TOPIC)
+        futures = []
+        for dead in batch.dead_letters:
+            headers = [
+                ("deskpulse.reason", dead.reason.encode()),
+                ("deskpulse.reason_code", dead.reason_code.encode()),
+                ("deskpulse.source_topic", self.settings.topic(dead.source.topic).encode()),
+                ("deskpulse.source_partition", str(dead.source.partition).encode()),
+                ("deskpulse.source_offset", str(dead.source.offset).encode()),
+            ]
+            futures.append(await self.producer.send(topic, value=dead.value or b"", key=dead.key, headers=headers))
+            metrics.DEAD_LETTERED.labels(dead.source.topic, dead.reason_code).inc()
+            metrics.EVENTS_PRODUCED.labels(DEAD_LETTER_TOPIC, dead.reason_code).inc()
+        await asyncio.gather(*futures)
+
+    async def insert(self, batch: Batch) -> int:
+        written = 0
+        tables = sorted(batch.tables.items(), key=lambda tc: tc[0] not in STATE_TABLES)
+        for table, columns in tables:
+            if columns.rows:
+                await self._insert_with_retry(table, columns)
+                metrics.ROWS_WRITTEN.labels(table).inc(columns.rows)
+                if table not in STATE_TABLES:
+                    written += columns.rows
+        return written
+
+    async def _insert_with_retry(self, table: str, columns: ColumnBatch) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
+                return
+            except Exception as exc:  # keep the batch and retry: never drop rows
+                metrics.SINK_ERRORS.inc()
+                log.error("insert into %s failed (%s); retrying in %.1fs", table, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def commit_offsets(self, batch: Batch) -> None:
+        assert self.consumer is not None
+        offsets = {TopicPartition(self.settings.topic(t), p): o for (t, p), o in batch.next_offsets.items()}
+        assigned = self.consumer.assignment()
+        offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The rows are stored; a redelivery will be recognised and skipped.
+            log.warning("offset commit failed (%s); redelivered records will be skipped by the sink", exc)

@@ -1,0 +1,164 @@
+"""The tickets of the assigned partitions: their properties and metric folds, one way in.
+
+`apply` is the only way events reach ticket state, whether they were just
+consumed, restored from ClickHouse when a partition is assigned, or read
+back from the broker for a gap (model: quix-streams recovers a store by
+sending changelog records through its normal write path). So a restored
+worker holds exactly what a worker that saw every event live holds
+(tests/warehouse/test_restore.py compares the two).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+from schemas.events import Event
+from sinks import facts_store, ticket_store
+from sinks.clickhouse import Warehouse
+from sinks.rows import ColumnBatch
+from streams.core.config_store import ConfigStore
+from streams.core.decode import SourceRef
+from streams.core.folds import Key
+from streams.core.ticket_properties import TicketState, update_properties
+from streams.worker.facts_keeper import FactsKeeper
+from streams.worker.progress import ProgressStore
+from streams.worker.sla_alerter import SlaAlerter
+from streams.worker.state_manager import Assignment
+
+log = logging.getLogger(__name__)
+TICKET_CACHE_PER_PARTITION = 100_000
+Sourced = tuple[Event, SourceRef]
+DbCall = Callable[..., Awaitable]
+Gap = Callable[[list[int]], Awaitable[tuple[list[Sourced], list[Sourced]]]]
+
+
+async def _no_gap(partitions: list[int]) -> tuple[list[Sourced], list[Sourced]]:
+    return [], []
+
+
+class TicketPartitions:
+    """A partition store (see state_manager): properties per ticket (an LRU per partition, reloaded from
+    `tickets` on a miss) and the facts keeper's folds."""
+
+    def __init__(self, config: ConfigStore, alerter: SlaAlerter, warehouse: Warehouse, db_call: DbCall,
+                 progress: ProgressStore, gap: Gap | None = None) -> None:
+        self.config = config
+        self.warehouse = warehouse
+        self.db_call = db_call
+        self.progress = progress
+        self.gap = gap  # what the group committed beyond ClickHouse (set by the ingest service, which has the consumer)
+        self.facts = FactsKeeper(config, alerter)
+        self.states: dict[int, OrderedDict[Key, TicketState]] = {}
+
+    def state_of(self, partition: int, key: Key) -> TicketState | None:
+        return self.states.get(partition, {}).get(key)
+
+    # --- the one path in ---------------------------------------------------------
+
+    async def apply(self, ticket_events: Sequence[Sourced], message_events: Sequence[Sourced], *,
+                    load_missing: bool = True) -> dict[Key, tuple[int, int]]:
+        """Ticket properties, then folds. Returns the tickets whose properties changed -> (partition, offset).
+
+        `load_missing`: read the stored properties of tickets not in memory (off when the events are a
+        partition's whole stored history, which rebuilds them).
+        """
+        if load_missing:
+            await self._load_states({(e.account_id, e.ticket_id): s.partition  # type: ignore[attr-defined]
+                                     for e, s in (*ticket_events, *message_events)})
+        changed: dict[Key, tuple[int, int]] = {}
+        for event, source in ticket_events:
+            cache = self.states.setdefault(source.partition, OrderedDict())
+            key = (event.account_id, event.ticket_id)  # type: ignore[attr-defined]
+            cache[key] = update_properties(cache.get(key), event)  # type: ignore[arg-type]
+            cache.move_to_end(key)
+            changed[key] = (source.partition, source.offset)
+        for partition in {p for p, _ in changed.values()}:
+            cache = self.states[partition]
+            while len(cache) > TICKET_CACHE_PER_PARTITION:
+                cache.popitem(last=False)
+        merged = await self._merged_elsewhere(ticket_events, message_events)
+        self.facts.apply_events((*ticket_events, *message_events), self.state_of, merged)
+        return changed
+
+    async def _load_states(self, wanted: dict[Key, int]) -> None:
+        missing = {k: p for k, p in wanted.items() if k not in self.states.get(p, {})}
+        if not missing:
+            return
+        loaded = await self.db_call(ticket_store.load_states, self.warehouse, set(missing))
+        for key, state in loaded.items():
+            self.states.setdefault(missing[key], OrderedDict())[key] = state
+
+    async def _merged_elsewhere(self, ticket_events: Sequence[Sourced],
+                                message_events: Sequence[Sourced]) -> dict[Key, list[Sourced]]:
+        """Messages of merged tickets whose folds another worker holds: read from ClickHouse, one query."""
+        merges = [e for e, _ in ticket_events if e.type == "ticket.merged"]  # type: ignore[attr-defined]
+        if not merges:
+            return {}
+        here = {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)}  # type: ignore[attr-defined]
+        wanted = {(e.account_id, e.merged_ticket_id) for e in merges}  # type: ignore[attr-defined]
+        wanted = {k for k in wanted if k not in here and self.facts.folds.get(k) is None}
+        if not wanted:
+            return {}
+        out: dict[Key, list[Sourced]] = {}
+        for event, source in await self.db_call(facts_store.load_messages, self.warehouse, wanted):
+            out.setdefault((event.account_id, event.ticket_id), []).append((event, source))  # type: ignore[attr-defined]
+        return out
+
+    # --- rows ----------------------------------------------------------------------
+
+    def ticket_rows(self, changed: dict[Key, tuple[int, int]]) -> ColumnBatch:
+        rows = ColumnBatch(ticket_store.COLUMNS)
+        for key, (partition, offset) in changed.items():
+            state = self.states[partition].get(key)
+            if state is not None:
+                rows.append(ticket_store.state_row(
+                    state, ticket_store.closed_at_for(state, self.config.is_closed_stage), partition, offset))
+        return rows
+
+    def facts_rows(self) -> tuple[ColumnBatch, dict[Key, int]]:
+        return self.facts.flush_rows(self.state_of)
+
+    # --- partitions ----------------------------------------------------------------
+
+    async def assign(self, assignment: Assignment) -> None:
+        await self.restore(assignment.get("tickets", []), self.progress.builder.source_id,
+                           self.progress.stored(("ticket_events", "message_events")), self.gap or _no_gap)
+
+    async def revoke(self, assignment: Assignment) -> None:
+        self.forget(assignment.get("tickets", []))
+
+    async def restore(self, partitions: list[int], source_id: str, watermarks: dict[tuple[str, int], int],
+                      gap: Gap) -> None:
+        """Rebuild these partitions from what ClickHouse holds, then from the broker's gap; watch open clocks."""
+        if not partitions:
+            return
+        started = time.monotonic()
+        history = await self.db_call(facts_store.load_history, self.warehouse, source_id, partitions, watermarks)
+        ticket_events = [es for es in history if es[1].topic == "tickets"]
+        message_events = [es for es in history if es[1].topic == "messages"]
+        await self.apply(ticket_events, message_events, load_missing=False)
+        # Stored facts already hold this history; events redelivered after the last commit touch them again.
+        self.facts.folds.take_touched()
+        self.facts.mark_config_seen()
+        gap_tickets, gap_messages = await gap(partitions)
+        if gap_tickets or gap_messages:
+            await self.apply(gap_tickets, gap_messages)
+        open_keys = self.facts.open_keys(partitions)
+        for partition, key in open_keys:
+            fold = self.facts.folds.partitions[partition][key]
+            state = self.state_of(partition, key)
+            self.facts.watch(key, partition, self.facts.clocks(key, fold, state), state)
+        log.info("restored %d events (+%d from the broker) of %d open tickets on partitions %s in %.2fs",
+                 len(history), len(gap_tickets) + len(gap_messages), len(open_keys), partitions,
+                 time.monotonic() - started)
+
+    def open_keys(self, partitions: Iterable[int]) -> list[Key]:
+        return [k for _, k in self.facts.open_keys(partitions)]
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self.states.pop(partition, None)
+            self.facts.folds.forget(partition)

@@ -1,0 +1,199 @@
+"""The worker's HTTP endpoints, served by Faust's web server.
+
+/metrics and /healthz for operators; /stats for tools and tests; /sql for
+local tools while this process holds the embedded ClickHouse; the live API
+(/api/accounts/...) and the dashboard page. Any worker answers for a whole
+account: it merges its own share with its peers' (`/partial`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic validates peer shares with it (3.11 needs this one)
+
+from sinks.clickhouse import Warehouse, jsonable
+from streams.core.config_store import ConfigStore
+from streams.core.live_summary import FILTERS, Partial, finalize, merge
+from streams.worker.ingest import IngestService
+from streams.worker.settings import Settings
+
+log = logging.getLogger(__name__)
+DASHBOARD = Path(__file__).parent / "static" / "dashboard.html"
+
+
+class PeerShare(TypedDict):
+    partial: Partial
+    details: dict[str, dict[str, str]]
+
+
+_PEER_SHARE = TypeAdapter(PeerShare)
+
+
+def register(app: faust.App, settings: Settings, warehouse: Warehouse, config: ConfigStore,
+             ingest: IngestService) -> None:
+    """Add every endpoint to the app."""
+
+    @app.page("/metrics")
+    async def prometheus_metrics(self, request):
+        await ingest.lag()
+        return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/stats")
+    async def stats(self, request):
+        alerter = ingest.alerter
+        latencies = sorted(alerter.latencies)
+        alerts = {"raised": alerter.raised, "stale_not_raised": alerter.stale, "watched_tickets": len(alerter.watched),
+                  "latency_p50_s": latencies[len(latencies) // 2] if latencies else None,
+                  "latency_p99_s": latencies[int(len(latencies) * 0.99)] if latencies else None}
+        consumer = ingest.consumer
+        assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
+        return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag(), "alerts": alerts,
+                          "assigned": assigned, "ready": ingest.ready})
+
+    @app.page("/config/{account_id}")
+    async def account_config(self, request, account_id):
+        """The configuration this worker applies to an account (defaults if none was published)."""
+        applied = config.applied(account_id)
+        body = config.get(account_id).model_dump(mode="json", exclude_none=True)
+        return self.json({"account_id": account_id, "applied": applied, "config": body})
+
+    def _authorized(request, account: str) -> bool:
+        """With tokens configured, a request needs its account's token (header or ?token=)."""
+        tokens = settings.api_tokens
+        if not tokens:
+            return True
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or \
+            request.query.get("token", "")
+        expected = tokens.get(account)
+        return expected is not None and hmac.compare_digest(given, expected)
+
+    def _filters(request) -> dict[str, str]:
+        return {name: request.query.get(name, "") for name in FILTERS}
+
+    def _at(request) -> datetime:
+        """`?at=`: a past instant of the last two days (its day "so far"); default now."""
+        if not request.query.get("at"):
+            return datetime.now(UTC)
+        return datetime.fromisoformat(request.query["at"]).astimezone(UTC)
+
+    def _local(account: str, filters: dict, now: datetime, figure: str | None) -> dict:
+        part = ingest.live.partial(account, filters, now)
+        details = {}
+        if figure:
+            mine = finalize(merge([part]), ingest.live.timezone(account), now, filters)["_tickets"].get(figure, [])
+            details = ingest.live.details(account, set(mine))
+        return {"partial": part, "details": details}
+
+    async def _gather(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
+        """This worker's share and every peer's, merged: any worker answers for the whole account."""
+        now, filters = _at(request), _filters(request)
+        shares = [_local(account, filters, now, figure)]
+        missing = []
+        if settings.peers:
+            query = {**{k: v for k, v in filters.items() if v}, "at": now.isoformat(), **({"figure": figure} if figure
+                                                                                         else {})}
+            headers = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers \
+                else {}
+            if request.query.get("token"):
+                query["token"] = request.query["token"]
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
+                async def ask(peer: str):
+                    try:
+                        async with session.get(f"{peer}/api/accounts/{account}/partial", params=query,
+                                               headers=headers) as response:
+                            if response.status == 200:
+                                share = await response.json()
+                                _PEER_SHARE.validate_python(share)  # a peer's answer is input like any other
+                                return share
+                    except (aiohttp.ClientError, TimeoutError, ValueError, ValidationError):
+                        pass
+                    missing.append(peer)
+                    return None
+
+                for share in await asyncio.gather(*(ask(p) for p in settings.peers)):
+                    if share is not None:
+                        shares.append(share)
+        merged = finalize(merge([s["partial"] for s in shares]), ingest.live.timezone(account), now, filters)
+        details = {k: v for s in shares for k, v in s["details"].items()}
+        return merged, details, missing
+
+    def _refused(request, account):
+        return None if _authorized(request, account) else {"error": "a valid token for this account is required"}
+
+    @app.page("/api/accounts/{account}/partial")
+    async def live_partial(self, request, account):
+        """One worker's share of an account's summary, for the other workers (same token rules)."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            return self.json(_local(account, _filters(request), _at(request), request.query.get("figure")))
+        except ValueError:
+            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+
+    @app.page("/api/accounts/{account}/summary")
+    async def live_summary(self, request, account):
+        """Today's figures for one account (SPEC §5), each with the same time yesterday."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            body, _, missing = await _gather(request, account)
+        except ValueError:
+            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+        body.pop("_tickets")
+        return self.json({"account_id": account, **body, "workers": 1 + len(settings.peers) - len(missing),
+                          "missing_workers": missing})
+
+    @app.page("/api/accounts/{account}/tickets")
+    async def live_tickets(self, request, account):
+        """The tickets behind one figure of today: ?figure=closed&page=1&per_page=50 (+ filters)."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        figure = request.query.get("figure", "")
+        try:
+            page = max(int(request.query.get("page", "1")), 1)
+            per_page = min(max(int(request.query.get("per_page", "50")), 1), 500)
+            body, details, missing = await _gather(request, account, figure)
+        except ValueError:
+            return self.json({"error": "page, per_page and at must be numbers and a time"}, status=400)
+        if figure not in body["_tickets"]:
+            return self.json({"error": f"unknown figure {figure!r}"}, status=400)
+        ids = body["_tickets"][figure]
+        start = (page - 1) * per_page
+        tickets = [{"ticket_id": t, **details.get(t, {})} for t in ids[start:start + per_page]]
+        return self.json({"account_id": account, "figure": figure, "page": page, "per_page": per_page,
+                          "total": len(ids), "tickets": tickets, "missing_workers": missing})
+
+    @app.page("/dashboard/{account}")
+    async def dashboard(self, request, account):
+        """The live page; it polls the summary API (the token, if any, comes in ?token=)."""
+        return self.html(DASHBOARD.read_text())
+
+    @app.page("/healthz")
+    async def healthz(self, request):
+        return self.json({"ok": True})
+
+    @app.page("/sql")
+    class ReadOnlySql(faust.web.View):
+        """Read-only SQL for local tools while this process holds the embedded
+        ClickHouse (chDB allows one process per directory). Bound to
+        settings.web_host (loopback by default); ClickHouse enforces readonly."""
+
+        async def post(self, request):
+            body = await request.json()
+            try:
+                result = await ingest.db_call(
+                    lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
+            except Exception as exc:
+                return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)
+            rows = [[jsonable(v) for v in row] for row in result.result_rows]
+            return self.json({"columns": list(result.column_names), "rows": rows})
+

@@ -1,0 +1,135 @@
+"""The live summary through the real broker and worker: JSON API, tenant isolation, the page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.live import get, todays_events
+from tests.support.pipeline import encoded, produce, worker_ready
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+
+def test_live_summary_api_with_drill_down_and_tenant_isolation(stack, start_worker):
+    worker = start_worker(stack, DESKPULSE_API_TOKENS="acme=acme-secret,globex=globex-secret")
+    try:
+        wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        events = todays_events("acme", "L") + todays_events("globex", "G")[:2]
+        produce(stack, encoded(events))
+        worker.wait_processed(len(events), timeout=60)
+        status, body = get(f"{worker.web}/api/accounts/acme/summary", "acme-secret")
+        assert status == 200, body
+        f = body["figures"]
+        assert f["new_tickets"]["today"] == 2 and f["open_tickets"]["today"] == 1 and f["closed"]["today"] == 1
+        assert f["avg_first_response_s"]["today"] == 61.0 and f["avg_time_to_close_s"]["today"] == 121.0
+        assert f["messages_received"]["today"] == 2 and f["messages_sent"]["today"] == 1
+        assert f["csat"]["today"] == 1.0 and f["calls_completed"]["today"] == 1
+        assert f["call_duration_s"]["today"] == 120.0 and f["customer_wait_s"]["today"] == 60.0
+        assert body["availability"]["reps"] == {"anna": "available"}
+        assert body["by_channel"]["new"] == {"chat": 1, "email": 1}
+        status, page = get(f"{worker.web}/api/accounts/acme/tickets?figure=closed", "acme-secret")
+        assert status == 200 and page["total"] == 1 and page["tickets"][0]["ticket_id"] == "LA"
+        assert page["tickets"][0]["subject"] == "<script>alert('x')</script> printer"  # JSON carries it as data
+        status, billing = get(f"{worker.web}/api/accounts/acme/summary?team=billing", "acme-secret")
+        assert billing["figures"]["new_tickets"]["today"] == 1 and billing["figures"]["closed"]["today"] == 0
+        # tenant isolation: a token opens its own account only
+        assert get(f"{worker.web}/api/accounts/globex/summary", "acme-secret")[0] == 401
+        assert get(f"{worker.web}/api/accounts/acme/tickets?figure=closed", "globex-secret")[0] == 401
+        assert get(f"{worker.web}/api/accounts/acme/summary")[0] == 401
+        with urllib.request.urlopen(f"{worker.web}/metrics", timeout=10) as response:
+            exported = response.read().decode()
+        assert 'deskpulse_live_open_tickets{account_id="acme"} 1.0' in exported
+        assert 'deskpulse_events_consumed_total{topic="messages",type="message.created"}' in exported
+        status, other = get(f"{worker.web}/api/accounts/globex/summary", "globex-secret")
+        assert status == 200 and other["figures"]["new_tickets"]["today"] == 2
+        assert other["figures"]["closed"]["today"] == 0  # acme's close is not globex's
+    finally:
+        worker.stop()
+
+
+def worker_sql(worker, query: str, parameters: dict) -> list[dict]:
+    request = urllib.request.Request(f"{worker.web}/sql", data=json.dumps(
+        {"query": query, "parameters": parameters}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = json.loads(response.read())
+    return [dict(zip(body["columns"], row, strict=True)) for row in body["rows"]]
+
+
+def test_live_figures_of_a_finished_day_equal_clickhouse(stack, start_worker):
+    """Yesterday, simulated: what the live API said at its last moment is what SQL says of the day."""
+    from zoneinfo import ZoneInfo
+
+    from sinks.reports import report_sql
+    from streams.core.live_day import day_bounds
+    from tests.support.cli import deskpulse
+
+    day = (datetime.now(UTC) - timedelta(days=1)).date()
+    deskpulse("--broker", stack.broker, "--topic-prefix", stack.topic_prefix, "simulate", "--seed", "11",
+              "--start", str(day - timedelta(days=1)), "--days", "2", "--fast")
+    worker = start_worker(stack)
+    try:
+        wait_until(lambda: (worker.stats() or {}).get("records", 0) > 1000 and worker.stats()["lag"]
+                   and not any(worker.stats()["lag"].values()), 120, "the simulated days to be processed")
+        time.sleep(1)
+        compared = 0
+        for account, tz in (("acme", "Europe/Stockholm"), ("globex", "America/New_York")):
+            start, end = day_bounds(day, ZoneInfo(tz))
+            at = (end - timedelta(milliseconds=1)).isoformat()
+            status, live = get(f"{worker.web}/api/accounts/{account}/summary?at={urllib.parse.quote(at)}")
+            assert status == 200, live
+            assert live["today"] == str(day)
+            [history] = worker_sql(worker, report_sql("day-summary"),
+                                   {"account": account, "day": str(day), "tz": tz, "closed": ["closed"]})
+            for name, value in history.items():
+                value = None if isinstance(value, float) and value != value else value  # nan: no data
+                assert live["figures"][name]["today"] == value, (account, name, live["figures"][name], value)
+                compared += 1
+            assert live["figures"]["new_tickets"]["today"] > 20  # a real day, not an empty one
+        assert compared == 2 * 15
+    finally:
+        worker.stop()
+
+
+def test_any_of_two_workers_answers_for_the_whole_account(stack, start_worker):
+    from deskpulse.embedded_broker import free_port
+
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    workers = []
+    for i, settings in enumerate((stack, stack.with_overrides(data_dir=stack.data_dir.parent / "second"))):
+        workers.append(start_worker(settings, ready=False, port=ports[i], DESKPULSE_PEERS=urls[1 - i]))
+    try:
+        for w in workers:
+            w.wait_ready()
+        wait_until(lambda: all(worker_ready(w) for w in workers) and not set(workers[0].stats()["assigned"])
+                   & set(workers[1].stats()["assigned"]), 60, "two workers sharing the partitions")
+        events = [e for prefix in ("W1", "W2", "W3") for e in todays_events("acme", prefix)]
+        produce(stack, encoded(events))
+        wait_until(lambda: sum(w.stats()["records"] for w in workers) >= len(events), 60, "every event processed")
+        assert all(w.stats()["records"] > 0 for w in workers)  # the account's tickets are split between them
+        answers = [get(f"{w.web}/api/accounts/acme/summary")[1] for w in workers]
+        for answer in answers:
+            assert answer["workers"] == 2 and answer["missing_workers"] == []
+            f = answer["figures"]
+            assert (f["new_tickets"]["today"], f["closed"]["today"], f["calls_completed"]["today"]) == (6, 3, 3)
+            assert f["avg_first_response_s"]["today"] == 61.0 and f["messages_received"]["today"] == 6
+        same = [{k: v for k, v in a["figures"].items() if k != "customer_wait_now_s"} for a in answers]
+        assert same[0] == same[1]  # (the waits "now" differ by the milliseconds between the two requests)
+        _, page = get(f"{workers[1].web}/api/accounts/acme/tickets?figure=closed")
+        assert page["total"] == 3 and {t["ticket_id"] for t in page["tickets"]} == {"W1A", "W2A", "W3A"}
+        assert all(t["subject"].endswith("printer") for t in page["tickets"])  # details from whichever holds them
+        workers[1].kill()
+        alone = get(f"{workers[0].web}/api/accounts/acme/summary")[1]
+        assert alone["missing_workers"] == [urls[1]] and alone["workers"] == 1  # said, not hidden
+    finally:
+        for w in workers:
+            w.stop()

@@ -1,0 +1,48 @@
+"""Helpers for the live API tests: HTTP calls and today's events."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from tests.support.events import created, event
+
+
+def get(url: str, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def stamp(delta: timedelta = timedelta(0)) -> str:
+    return (datetime.now(UTC) - timedelta(minutes=5) + delta).isoformat(timespec="milliseconds")
+
+
+def todays_events(account: str, prefix: str) -> list[dict]:
+    """Two tickets today: one answered and closed, one waiting; a CSAT answer and a call."""
+    def msg(ticket, minutes, direction, sender_type, sender, message_id):
+        return event("message.created", account=account, at=stamp(timedelta(seconds=minutes)), message_id=message_id,
+                     ticket_id=ticket, direction=direction, sender_type=sender_type, sender_id=sender, channel="chat")
+    a, b = f"{prefix}A", f"{prefix}B"
+    events = [
+        {**created(a, at=stamp(), channel="chat", priority="high", team_id="support", owner_id="anna",
+                   subject="<script>alert('x')</script> printer"), "account_id": account},
+        {**created(b, at=stamp(timedelta(seconds=10)), channel="email", team_id="billing"), "account_id": account},
+        msg(a, 1, "inbound", "customer", "c1", f"{prefix}m1"),
+        msg(a, 61, "outbound", "rep", "anna", f"{prefix}m2"),
+        msg(b, 20, "inbound", "customer", "c2", f"{prefix}m3"),
+        event("ticket.updated", account=account, at=stamp(timedelta(seconds=121)), ticket_id=a, status="closed"),
+        event("feedback.submitted", account=account, at=stamp(timedelta(seconds=130)), ticket_id=a, survey="csat",
+              score=5, scale=5),
+        event("call.ended", account=account, at=stamp(timedelta(seconds=140)), call_id=f"{prefix}c", rep_id="anna",
+              team_id="support", outcome="completed", started_at=stamp(timedelta(seconds=20)), duration_s=120.0),
+        event("rep.status_changed", account=account, at=stamp(), rep_id="anna", team_id="support",
+              status="available"),
+    ]
+    return events

@@ -1,0 +1,75 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sinks.rows import DEAD_LETTER_TABLE, table_columns
+from streams.core.decode import SourceRef
+from streams.core.dedupe import SeenIds
+from streams.worker.batch import Batch, BatchBuilder
+from tests.support.events import created, message, raw
+
+
+def build(records, watermarks=None, capacity=1000):
+    builder = BatchBuilder(capacity, "cluster-1", watermarks=dict(watermarks or {}))
+    batch = Batch()
+    for topic, offset, value in records:
+        builder.add(batch, SourceRef(topic, 0, offset), b"k", value)
+    return builder, batch
+
+
+def test_rows_go_to_their_table_with_source_position():
+    _, batch = build([("tickets", 0, raw(created("t1"))), ("messages", 0, raw(message("t1")))])
+    assert {t: b.rows for t, b in batch.tables.items()} == {"ticket_events": 1, "message_events": 1}
+    columns = dict(zip(table_columns("message_events"), batch.tables["message_events"].data, strict=True))
+    assert columns["_source"] == ("cluster-1",) and columns["_offset"] == (0,) and columns["_topic"] == ("messages",)
+    assert batch.next_offsets == {("tickets", 0): 1, ("messages", 0): 1}
+
+
+def test_duplicate_event_ids_are_counted_once():
+    e = raw(created("t1"))
+    _, batch = build([("tickets", 0, e), ("tickets", 1, e), ("tickets", 2, e)])
+    assert batch.tables["ticket_events"].rows == 1
+    assert batch.duplicates["tickets"] == 2
+    assert len(batch.ticket_events) == 1
+
+
+def test_records_at_or_below_the_stored_watermark_are_not_written_again():
+    records = [("tickets", i, raw(created(f"t{i}"))) for i in range(5)] + [("tickets", 5, b"{bad")]
+    _, batch = build(records, {("ticket_events", "tickets", 0): 2, (DEAD_LETTER_TABLE, "tickets", 0): 5})
+    assert batch.tables["ticket_events"].rows == 2  # offsets 3 and 4
+    assert DEAD_LETTER_TABLE not in batch.tables
+    assert batch.already_stored == 4
+    # ticket state still sees every ticket event: applying again is harmless
+    assert len(batch.ticket_events) == 5
+
+
+def test_bad_records_become_dead_letter_rows():
+    _, batch = build([("tickets", 3, b"{oops")])
+    assert len(batch.dead_letters) == 1
+    row = dict(zip(table_columns(DEAD_LETTER_TABLE), batch.tables[DEAD_LETTER_TABLE]._rows[0], strict=True))
+    assert row["reason_code"] == "invalid_json" and row["raw"] == "{oops" and row["_offset"] == 3
+
+
+@given(st.lists(st.integers(0, 50), max_size=300), st.integers(1, 20))
+def test_seen_ids_remember_exactly_the_last_capacity_distinct_ids(ids, capacity):
+    seen = SeenIds(capacity)
+    order: list[str] = []
+    for i in ids:
+        key = str(i)
+        fresh = seen.add(key)
+        assert fresh == (key not in order[-capacity:])
+        if fresh:
+            order.append(key)
+    assert len(seen) == min(capacity, len(order))
+
+
+def test_an_internal_error_dead_letters_the_record_instead_of_crashing(monkeypatch):
+    import streams.worker.batch as batch_module
+
+    def broken(event, source, source_id):
+        raise KeyError("no row mapping")
+
+    monkeypatch.setattr(batch_module, "event_row", broken)
+    _, batch = build([("tickets", 0, raw(created("t1")))])
+    assert [d.reason_code for d in batch.dead_letters] == ["internal"]
+    assert "KeyError" in batch.dead_letters[0].reason
+    assert batch.next_offsets == {("tickets", 0): 1}

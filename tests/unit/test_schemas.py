@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from schemas.events import ANY_EVENT, EVENT_MODELS, TicketUpdated
+from schemas.export import export_json_schemas
+from schemas.topics import TOPIC_OF_TYPE, TOPICS
+from streams.core.decode import DeadLetter, SourceRef, decode
+from tests.support.events import created, event, message, raw
+
+SRC = SourceRef("tickets", 0, 7)
+
+
+def test_every_event_type_has_a_model_and_a_topic():
+    assert set(EVENT_MODELS) == set(TOPIC_OF_TYPE)
+    assert len(EVENT_MODELS) == sum(len(t.event_types) for t in TOPICS)
+
+
+def test_occurred_at_is_normalised_to_utc():
+    e = ANY_EVENT.validate_python(created("t1", at="2026-11-02T11:30:00+01:00"))
+    assert e.occurred_at.isoformat() == "2026-11-02T10:30:00+00:00"
+
+
+def test_ticket_updated_knows_what_changed_including_cleared_fields():
+    e = ANY_EVENT.validate_python(event("ticket.updated", ticket_id="t1", owner_id=None, priority="high"))
+    assert isinstance(e, TicketUpdated)
+    assert e.changed_fields == ("owner_id", "priority")
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "fragment"),
+    [
+        (b"{not json", "invalid_json", "invalid JSON"),
+        (b"[1, 2]", "invalid_json", "not an object"),
+        (b"", "empty", "empty"),
+        (raw({**created("t1"), "type": "ticket.teleported"}), "unknown_type", "'ticket.teleported'"),
+        (raw({k: v for k, v in created("t1").items() if k != "type"}), "schema", "missing field 'type'"),
+        (raw({k: v for k, v in created("t1").items() if k != "account_id"}), "schema", "account_id: Field required"),
+        (raw({**created("t1"), "occurred_at": "1970-01-01T00:00:00+00:00"}), "schema", "before 2000-01-01"),
+        (raw({**created("t1"), "occurred_at": "2999-01-01T00:00:00+00:00"}), "schema", "in the future"),
+        (raw({**created("t1"), "occurred_at": "2026-11-02T10:00:00"}), "schema", "timezone"),
+        (raw({**created("t1"), "priority": "whenever"}), "schema", "priority"),
+        (raw(event("ticket.updated", ticket_id="t1")), "schema", "must change at least one"),
+        (raw(event("feedback.submitted", ticket_id="t", survey="csat", score="five", scale=5)), "schema", "score"),
+        (raw(event("feedback.submitted", ticket_id="t", survey="csat", score=9, scale=5)), "schema", "outside"),
+        (raw({**created("t1"), "surprise": 1}), "schema", "surprise"),
+        (raw(message("t1")), "wrong_topic", "does not belong on topic 'tickets'"),
+    ],
+)
+def test_bad_input_gets_a_clear_reason(value, code, fragment):
+    outcome = decode(SRC, b"k", value)
+    assert isinstance(outcome, DeadLetter), outcome
+    assert outcome.reason_code == code
+    assert fragment in outcome.reason
+    assert "\n" not in outcome.reason
+    assert outcome.value == value and outcome.source == SRC
+
+
+def test_messages_must_be_consistent_about_who_sent_them():
+    bad = {**message("t1", "inbound"), "sender_type": "rep"}
+    outcome = decode(SourceRef("messages", 0, 0), None, raw(bad))
+    assert isinstance(outcome, DeadLetter) and "inbound" in outcome.reason
+
+
+def test_schema_export_writes_valid_json_schema_per_type(tmp_path):
+    written = export_json_schemas(tmp_path)
+    assert len(written) == len(EVENT_MODELS) + 1
+    schema = json.loads((tmp_path / "message.created.schema.json").read_text())
+    assert {"event_id", "account_id", "occurred_at", "ticket_id", "direction"} <= set(schema["required"])

@@ -1,0 +1,126 @@
+"""Stage times, merges and the facts of one ticket (pure)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.core.business_time import WorkCalendar
+from streams.core.facts import ticket_facts
+from streams.core.folds import TicketFold, TicketFolds, message_step
+from streams.core.replies import Step
+from streams.core.sla_clocks import Targets
+from streams.core.stages import stage_spans
+from tests.support.references import OFFICE, T0, fold
+
+STAGES = ["new", "waiting_on_us", "waiting_on_contact", "closed"]
+
+
+def reference_spans(steps: list[Step]) -> dict[str, tuple]:
+    """First entry and last exit per stage, straight from the definition."""
+    history = sorted({s.event_id: s for s in steps if s.stage}.values(), key=lambda s: (s.at, s.event_id))
+    stages = [s.stage for s in history]
+    out = {}
+    for stage in dict.fromkeys(stages):
+        at = [i for i, s in enumerate(stages) if s == stage]
+        if stages[-1] == stage:
+            left = None
+        else:
+            after = next(i for i in range(at[-1] + 1, len(stages)) if stages[i] != stage)
+            left = history[after].at
+        out[stage] = (history[at[0]].at, left)
+    return out
+
+
+@st.composite
+def stage_histories(draw):
+    steps = [Step(T0, "e00", "created", stage="new")]
+    for i in range(1, draw(st.integers(1, 20))):
+        stage = draw(st.sampled_from(STAGES))
+        at = T0 + timedelta(minutes=draw(st.integers(0, 600)))
+        kind = "closed" if stage == "closed" else "opened"
+        steps.append(Step(at, f"e{i:02d}", kind, stage=stage))
+        if draw(st.booleans()):
+            steps.append(Step(at + timedelta(minutes=1), f"m{i:02d}", "customer", "c1"))
+    return steps
+
+
+@settings(max_examples=300, deadline=None)
+@given(stage_histories(), st.randoms())
+def test_time_in_stage_runs_from_first_entry_to_last_exit_in_any_arrival_order(steps, rnd):
+    shuffled = list(steps)
+    rnd.shuffle(shuffled)
+    spans = stage_spans(fold(shuffled).history)
+    assert {s.stage: (s.entered_at, s.left_at) for s in spans} == reference_spans(steps)
+
+
+def test_time_in_stage_example():
+    m = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    spans = stage_spans([Step(m(0), "a", "created", stage="new"), Step(m(10), "b", "opened", stage="waiting"),
+                         Step(m(20), "c", "opened", stage="new"), Step(m(50), "d", "closed", stage="closed")])
+    assert [(s.stage, s.entered_at, s.left_at) for s in spans] == [
+        ("new", m(0), m(50)), ("waiting", m(10), m(20)), ("closed", m(50), None)]
+
+
+def test_a_merged_tickets_messages_count_on_the_primary_also_after_the_merge():
+    m = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    folds = TicketFolds()
+    primary, merged = ("acme", "P"), ("acme", "M")
+    folds.add(0, primary, Step(m(0), "p0", "created", stage="new"))
+    folds.add(1, merged, Step(m(1), "m0", "created", stage="new"))
+    folds.add(1, merged, message_step("inbound", "customer", m(2), "m1", "c1", "email"))
+    folds.add(1, merged, message_step("outbound", "bot", m(3), "m2", "bot", "email"))  # a bot never answers
+    folds.merge(0, "acme", "P", "M")
+    folds.add(1, merged, message_step("outbound", "rep", m(9), "m3", "anna", "email"))  # after the merge
+    p = folds.get(primary)[1]
+    assert p.replies.first_response_at == m(9) and p.replies.first_responder == "anna"
+    assert [(i.metric, i.started_at, i.ended_at) for i in p.replies.intervals] == [("customer_wait", m(2), m(9))]
+    assert folds.get(merged)[1].merged_into == "P"
+    facts = ticket_facts(folds.get(merged)[1], Targets(first_response=60.0), WorkCalendar.twenty_four_seven())
+    assert facts.clocks == [] and facts.merged_into == "P"  # the merged ticket stops counting
+    assert set(folds.take_touched()) == {primary, merged}
+
+
+def test_durations_are_given_24_7_and_in_sla_hours():
+    # Created Friday 15:30 Stockholm (office closes 16:00), answered Monday 08:30: 30 + 30 working minutes.
+    fri = T0.replace(day=6, hour=14, minute=30)  # 2026-11-06 14:30 UTC = 15:30 CET
+    mon = fri + timedelta(days=2, hours=17)  # 2026-11-09 07:30 UTC = 08:30 CET
+    ticket = TicketFold()
+    for step in [Step(fri, "a", "created", stage="new"), message_step("inbound", "customer", fri, "b", "c1", "email"),
+                 message_step("outbound", "rep", mon, "c", "anna", "email")]:
+        ticket.add(step)
+    facts = ticket_facts(ticket, Targets(first_response=3600.0, due_soon=600.0), OFFICE)
+    assert facts.time_to_first_response.seconds == (mon - fri).total_seconds()
+    assert facts.time_to_first_response.sla_seconds == 3600.0
+    [clock] = facts.clocks
+    assert clock.due_at == mon and clock.state(mon) == "completed_on_time"  # exactly on the due minute
+    assert clock.due_soon_at == mon - timedelta(minutes=10)
+
+
+def test_a_new_configuration_restates_every_ticket_of_its_account():
+    from deskpulse.account_config import config_event, example
+    from schemas.events import ConfigUpdated
+    from streams.core.config_store import ConfigStore
+    from streams.core.ticket_properties import TicketState
+    from streams.worker.facts_keeper import FactsKeeper
+    from streams.worker.sla_alerter import SlaAlerter
+
+    config = ConfigStore()
+    keeper = FactsKeeper(config, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    sat = T0.replace(day=7, hour=9)  # a Saturday: no office hours
+    for key in (("acme", "closed-one"), ("globex", "other")):
+        keeper.folds.add(0, key, Step(sat, "a", "created", stage="new"))
+        keeper.folds.add(0, key, Step(sat + timedelta(hours=2), "b", "closed", stage="closed"))
+    state = TicketState("acme", "closed-one", sat, {"team_id": "billing"}, {"team_id": (sat, "a")})
+
+    def rows():
+        batch, _ = keeper.flush_rows(lambda p, k: state if k == ("acme", "closed-one") else None)
+        data = dict(zip(batch.columns, batch.data, strict=True))
+        return dict(zip(data["ticket_id"], data["time_to_close_sla_s"], strict=True))
+
+    assert rows() == {"closed-one": 7200.0, "other": 7200.0}  # no configuration: 24/7
+    config.apply(ConfigUpdated.model_validate(config_event(example("acme"))))
+    assert rows() == {"closed-one": 0.0}  # re-stated on billing's office hours; globex untouched
+    assert rows() == {}

@@ -1,0 +1,34 @@
+"""CLI errors are one clear line and a non-zero exit."""
+
+import pytest
+
+from tests.support.cli import deskpulse
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["worker"], "needs a broker"),
+        (["--broker", "localhost:9092", "sql", "SELECT 1"], "kafka://host:port"),
+        (["--clickhouse", "mysql://x", "sql", "SELECT 1"], "chdb:///dir"),
+        (["report", "no-such-report"], "unknown report"),
+        (["report", "tickets-created", "--freq", "hourly"], "hourly"),
+        (["report", "tickets-created", "--from", "2026-11-05", "--to", "2026-11-01"], "before"),
+        (["simulate", "--broker", "kafka://127.0.0.1:1", "--start", "2026-01-01"], "No such option"),
+    ],
+)
+def test_errors_are_one_line(tmp_path, args, fragment):
+    result = deskpulse("--data-dir", str(tmp_path), *args, check=False)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("deskpulse: error:") and fragment in lines[0]
+
+
+def test_sql_and_migrate_on_embedded_clickhouse(tmp_path):
+    assert "applied 5 migration(s)" in deskpulse("--data-dir", str(tmp_path), "migrate").stdout
+    assert "applied 0 migration(s)" in deskpulse("--data-dir", str(tmp_path), "migrate").stdout
+    out = deskpulse("--data-dir", str(tmp_path), "sql", "SELECT 1 + 1 AS two", "--format", "csv").stdout
+    assert out.strip().splitlines() == ["two", "2"]
+    bad = deskpulse("--data-dir", str(tmp_path), "sql", "SELEC 1", check=False)
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1

@@ -1,0 +1,90 @@
+"""The ClickHouse side against real chDB: migrations, inserts, watermarks, ticket state, reports."""
+
+from datetime import UTC, date, datetime
+
+from schemas.events import ANY_EVENT
+from sinks import ticket_store
+from sinks.migrate import available, migrate
+from sinks.reports import ACCOUNT_TIMEZONE_SQL, parameters, report_sql
+from streams.core.decode import SourceRef
+from streams.core.ticket_properties import update_properties
+from streams.worker.batch import Batch, BatchBuilder
+from tests.support.events import created, event, raw
+
+
+def write(warehouse, batch):
+    for table, columns in batch.tables.items():
+        warehouse.insert_columns(table, columns.columns, columns.data)
+
+
+def test_migrations_are_recorded_and_safe_to_run_twice(warehouse):
+    assert migrate(warehouse) == []
+    versions = [r[0] for r in warehouse.query("SELECT version FROM schema_migrations ORDER BY version").result_rows]
+    assert versions == [m.version for m in available()]
+
+
+def test_cluster_ddl_uses_on_cluster_and_replicated_engines():
+    statements = available()[0].statements("prod")
+    assert all("ON CLUSTER `prod`" in s for s in statements)
+    assert all("ENGINE = ReplicatedMergeTree" in s for s in statements)
+    assert all("{" not in s for s in statements)
+
+
+def test_watermarks_are_per_table_partition_and_broker(clean_warehouse):
+    builder, batch = BatchBuilder(100, "cluster-A"), Batch()
+    for offset in range(4):
+        builder.add(batch, SourceRef("tickets", 1, offset), b"k", raw(created(f"t{offset}")))
+    builder.add(batch, SourceRef("tickets", 1, 4), b"k", b"nope")
+    write(clean_warehouse, batch)
+    assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0, 1]) == {1: 3}
+    assert clean_warehouse.watermarks("dead_letters", "cluster-A", "tickets", [1]) == {1: 4}
+    assert clean_warehouse.watermarks("ticket_events", "cluster-B", "tickets", [1]) == {}  # a reset broker
+    ids = clean_warehouse.recent_event_ids("ticket_events", "tickets", 1, 2)
+    assert len(ids) == 2
+
+
+def test_ticket_state_survives_a_round_trip_through_clickhouse(clean_warehouse):
+    events = [ANY_EVENT.validate_python(e) for e in (
+        created("t9", at="2026-11-02T10:00:00+00:00", owner_id="anna", subject="Printer on fire"),
+        event("ticket.updated", at="2026-11-02T11:00:00+00:00", ticket_id="t9", owner_id=None, status="closed"),
+    )]
+    state = None
+    for e in events:
+        state = update_properties(state, e)
+    closed_at = state.closed_at(lambda p, s: s == "closed")
+    clean_warehouse.insert_columns("tickets", ticket_store.COLUMNS,
+                                   list(zip(ticket_store.state_row(state, closed_at, 0, 1), strict=True)))
+    loaded = ticket_store.load_states(clean_warehouse, [("acme", "t9")])[("acme", "t9")]
+    assert loaded.stamps == state.stamps
+    assert {k: loaded.get(k) for k in ("status", "owner_id", "subject")} == {
+        "status": "closed", "owner_id": "", "subject": "Printer on fire"}
+    assert loaded.created_at == state.created_at and loaded.version == state.version
+    row = clean_warehouse.query("SELECT is_open, closed_at FROM tickets_current WHERE ticket_id = 't9'").result_rows
+    assert row[0][0] is False and row[0][1].replace(tzinfo=UTC) == datetime(2026, 11, 2, 11, tzinfo=UTC)
+
+
+def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
+    builder, batch = BatchBuilder(100, "c"), Batch()
+    # Stockholm is UTC+1 in November: 22:30 UTC is 23:30 on Nov 2 there, 23:30 UTC is already Nov 3.
+    times = ["2026-11-02T22:30:00+00:00", "2026-11-02T23:30:00+00:00", "2026-11-03T08:00:00+00:00"]
+    for i, at in enumerate(times):
+        builder.add(batch, SourceRef("tickets", 0, i), b"k", raw(created(f"r{i}", at=at, channel="chat")))
+    builder.add(batch, SourceRef("config", 0, 0), b"acme",
+                raw(event("config.updated", config={"timezone": "Europe/Stockholm"})))
+    write(clean_warehouse, batch)
+    tz = clean_warehouse.query(ACCOUNT_TIMEZONE_SQL, {"account": "acme"}).result_rows[0][0]
+    assert tz == "Europe/Stockholm"
+    params = parameters(date(2026, 11, 1), date(2026, 11, 5), "day", tz, account="acme")
+    rows = clean_warehouse.query(report_sql("tickets-created"), params).result_rows
+    assert [(str(r[1]), r[2]) for r in rows] == [("2026-11-02", 1), ("2026-11-03", 2)]
+    utc = clean_warehouse.query(report_sql("tickets-created"),
+                                parameters(date(2026, 11, 1), date(2026, 11, 5), "day", "UTC")).result_rows
+    assert [(str(r[1]), r[2]) for r in utc] == [("2026-11-02", 2), ("2026-11-03", 1)]
+    week = clean_warehouse.query(report_sql("tickets-created"),
+                                 parameters(date(2026, 11, 1), date(2026, 11, 30), "week", tz,
+                                            channel="chat")).result_rows
+    assert [(str(r[1]), r[2]) for r in week] == [("2026-11-02", 3)]
+    none = clean_warehouse.query(report_sql("tickets-created"),
+                                 parameters(date(2026, 11, 1), date(2026, 11, 30), "month", tz,
+                                            channel="email")).result_rows
+    assert none == []
