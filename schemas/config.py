@@ -37,10 +37,17 @@ def _minutes(value: object) -> object:
 Minutes = Annotated[float, BeforeValidator(_minutes), Field(gt=0, le=366 * 1440)]
 
 
-def _known_zone(value: str) -> str:
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
+
+
+def _known_zone(value: object) -> str:
+    """An IANA zone name; checked for shape and length before the lookup, which touches the file system
+    (a 5,000-character name raised OSError there)."""
+    if not isinstance(value, str) or len(value) > 64 or not _ZONE_NAME.match(value):
+        raise ValueError(f"unknown time zone {str(value)[:80]!r}")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown time zone {value!r}") from None
     return value
 

@@ -43,6 +43,10 @@ def _latest_event_time() -> datetime:
 Channel = Literal["chat", "email", "form", "phone", "messenger", "api", "other"]
 Priority = Literal["low", "medium", "high", "urgent"]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
+# Every free-text and id field is bounded: one record must not be able to make a
+# row, an alert or a dead letter too large for the broker (issue 10).
+OptionalId = Annotated[str, Field(max_length=200)] | None
+Category = Annotated[str, Field(max_length=200)] | None
 
 
 class _computed_once:  # noqa: N801 - used as a decorator
@@ -94,11 +98,11 @@ class TicketCreated(Event):
     status: Id = "new"
     channel: Channel
     priority: Priority = "medium"
-    owner_id: str | None = None
-    team_id: str | None = None
-    category: str | None = None
+    owner_id: OptionalId = None
+    team_id: OptionalId = None
+    category: Category = None
     subject: str | None = Field(default=None, max_length=2000)
-    contact_id: str | None = None
+    contact_id: OptionalId = None
 
 
 class TicketUpdated(Event):
@@ -112,10 +116,10 @@ class TicketUpdated(Event):
     ticket_id: Id
     status: Id | None = None
     pipeline: Id | None = None
-    owner_id: str | None = None
-    team_id: str | None = None
+    owner_id: OptionalId = None
+    team_id: OptionalId = None
     priority: Priority | None = None
-    category: str | None = None
+    category: Category = None
     subject: str | None = Field(default=None, max_length=2000)
     channel: Channel | None = None
 
@@ -186,7 +190,7 @@ class FeedbackSubmitted(Event):
     survey: Literal["csat", "ces"]
     score: int
     scale: Annotated[int, Field(ge=2, le=10)]
-    contact_id: str | None = None
+    contact_id: OptionalId = None
 
     @model_validator(mode="after")
     def _score_on_scale(self) -> FeedbackSubmitted:
@@ -201,7 +205,7 @@ class FeedbackSubmitted(Event):
 class RepStatusChanged(Event):
     type: Literal["rep.status_changed"]
     rep_id: Id
-    team_id: str | None = None
+    team_id: OptionalId = None
     status: Literal["available", "away", "busy", "offline"]
 
 
@@ -212,8 +216,8 @@ class CallEnded(Event):
     type: Literal["call.ended"]
     call_id: Id
     rep_id: Id
-    team_id: str | None = None
-    ticket_id: str | None = None
+    team_id: OptionalId = None
+    ticket_id: OptionalId = None
     outcome: Literal["completed", "missed", "voicemail"]
     started_at: AwareDatetime
     duration_s: Annotated[float, Field(ge=0, le=7 * 24 * 3600)]
@@ -223,6 +227,8 @@ class CallEnded(Event):
         object.__setattr__(self, "started_at", self.started_at.astimezone(UTC))
         if self.started_at > self.occurred_at:
             raise ValueError("started_at is after the call ended (occurred_at)")
+        if self.started_at < EARLIEST_EVENT_TIME:
+            raise ValueError(f"started_at is before {EARLIEST_EVENT_TIME.date()}")
         return self
 
 
@@ -236,7 +242,7 @@ class AgentEvent(Event):
 class AgentConversationStarted(AgentEvent):
     type: Literal["agent.conversation_started"]
     channel: Channel = "chat"
-    contact_id: str | None = None
+    contact_id: OptionalId = None
 
 
 class AgentAnswered(AgentEvent):
@@ -252,8 +258,8 @@ class AgentUnanswered(AgentEvent):
 class AgentHandedOff(AgentEvent):
     type: Literal["agent.handed_off"]
     ticket_id: Id
-    to_rep_id: str | None = None
-    to_team_id: str | None = None
+    to_rep_id: OptionalId = None
+    to_team_id: OptionalId = None
 
 
 class AgentResolved(AgentEvent):

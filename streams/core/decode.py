@@ -27,6 +27,13 @@ class SourceRef(NamedTuple):
     offset: int
 
 
+MAX_REASON = 500  # characters: a reason quotes input, and the input may be megabytes
+
+
+def _clip(text: str, limit: int = MAX_REASON) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     source: SourceRef
@@ -43,13 +50,13 @@ def decode(source: SourceRef, key: bytes | None, value: bytes | None) -> Event |
         event = ANY_EVENT.validate_json(value)
     except ValidationError as exc:
         code, reason = explain(exc)
-        return DeadLetter(source, code, reason, key, value)
+        return DeadLetter(source, code, _clip(reason), key, value)
     spec = BY_NAME.get(source.topic)
     if spec is not None and event.type not in spec.event_types:  # type: ignore[attr-defined]
         return DeadLetter(
             source,
             "wrong_topic",
-            f"event type {event.type!r} does not belong on topic {source.topic!r}",  # type: ignore[attr-defined]
+            _clip(f"event type {event.type!r} does not belong on topic {source.topic!r}"),  # type: ignore[attr-defined]
             key,
             value,
         )
@@ -62,20 +69,20 @@ def explain(exc: ValidationError) -> tuple[str, str]:
     first = errors[0]
     kind = first["type"]
     if kind == "json_invalid":
-        return "invalid_json", f"invalid JSON: {first['ctx'].get('error', first['msg'])}"
+        return "invalid_json", _clip(f"invalid JSON: {first['ctx'].get('error', first['msg'])}")
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "invalid_json", "the message is JSON but not an object"
     if kind == "union_tag_not_found":
         return "schema", "missing field 'type'"
     if kind == "union_tag_invalid":
-        return "unknown_type", f"unknown event type {first['input'].get('type')!r}" if isinstance(
-            first["input"], dict
-        ) else "unknown event type"
+        kind = first["input"].get("type") if isinstance(first["input"], dict) else None
+        return "unknown_type", f"unknown event type {_clip(repr(kind), 100)}" if kind is not None else \
+            "unknown event type"
     parts = []
     for err in errors[:5]:
         # loc starts with the union tag (the event type); the field path follows.
         loc = ".".join(str(p) for p in err["loc"][1:]) or "(event)"
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}")
+        msg = _clip(err["msg"].removeprefix("Value error, "), 200)
+        parts.append(f"{_clip(loc, 100)}: {msg}")
     more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
     return "schema", "; ".join(parts) + more

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from schemas.events import Event
 from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_letter_row, event_row, table_columns
-from streams.core.decode import DeadLetter, SourceRef, decode
+from streams.core.decode import MAX_REASON, DeadLetter, SourceRef, decode
 from streams.core.dedupe import SeenIds
 
 LIVE_TYPES = frozenset({"feedback.submitted", "call.ended", "rep.status_changed"})
@@ -79,7 +79,8 @@ class BatchBuilder:
             self._add(batch, source, key, value, decode(source, key, value))
         except Exception as exc:  # a bug must not stop the pipeline or lose the record
             self._add(batch, source, key, value,
-                      DeadLetter(source, "internal", f"internal error: {type(exc).__name__}: {exc}", key, value))
+                      DeadLetter(source, "internal", f"internal error: {type(exc).__name__}: {exc}"[:MAX_REASON], key,
+                                 value))
 
     def _add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None,
              outcome: Event | DeadLetter) -> None:

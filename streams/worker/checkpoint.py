@@ -33,6 +33,9 @@ from streams.worker.sla_alerter import SlaAlerter
 
 log = logging.getLogger(__name__)
 STATE_TABLES = ("tickets", "ticket_facts")
+# The broker's default record limit is 1 MiB; a dead letter stays well under it with its headers.
+MAX_DEAD_LETTER_VALUE = 512 * 1024
+MAX_DEAD_LETTER_KEY = 1024
 
 
 class Checkpoint:
@@ -52,12 +55,16 @@ class Checkpoint:
         return written
 
     async def send_dead_letters(self, batch: Batch) -> None:
+        """Every reject to the dead-letter topic, bounded: an original too large for the topic is left out of
+        the record (a header says so; the `dead_letters` table keeps it, by topic/partition/offset), and a
+        record the broker still refuses is counted and logged, never allowed to stop the batch."""
         if not batch.dead_letters:
             return
         assert self.producer is not None
         topic = self.settings.topic(DEAD_LETTER_TOPIC)
-        futures = []
+        sends = []
         for dead in batch.dead_letters:
+            value, key = dead.value or b"", (dead.key or b"")[:MAX_DEAD_LETTER_KEY]
             headers = [
                 ("deskpulse.reason", dead.reason.encode()),
                 ("deskpulse.reason_code", dead.reason_code.encode()),
@@ -65,10 +72,31 @@ class Checkpoint:
                 ("deskpulse.source_partition", str(dead.source.partition).encode()),
                 ("deskpulse.source_offset", str(dead.source.offset).encode()),
             ]
-            futures.append(await self.producer.send(topic, value=dead.value or b"", key=dead.key, headers=headers))
+            if len(value) > MAX_DEAD_LETTER_VALUE:
+                headers.append(("deskpulse.original", f"{len(value)} bytes: in the dead_letters table".encode()))
+                value = b""
+            sends.append(self._send_dead_letter(topic, dead, key, value, headers))
             metrics.DEAD_LETTERED.labels(dead.source.topic, dead.reason_code).inc()
             metrics.EVENTS_PRODUCED.labels(DEAD_LETTER_TOPIC, dead.reason_code).inc()
-        await asyncio.gather(*futures)
+        await asyncio.gather(*sends)
+
+    async def _send_dead_letter(self, topic: str, dead, key: bytes, value: bytes, headers: list) -> None:
+        assert self.producer is not None
+        for attempt in range(3):
+            try:
+                await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+                return
+            except KafkaError as exc:
+                retriable = getattr(exc, "retriable", False)
+                log.warning("dead letter of %s/%s@%s not sent (%s)%s", dead.source.topic, dead.source.partition,
+                            dead.source.offset, type(exc).__name__, "; retrying" if retriable else "")
+                if not retriable:
+                    if value:  # e.g. too large after all: send the reason without the original
+                        value = b""
+                        continue
+                    break
+                await asyncio.sleep(0.2 * 2 ** attempt)
+        metrics.DEAD_LETTER_SEND_FAILURES.inc()
 
     async def insert(self, batch: Batch) -> int:
         written = 0

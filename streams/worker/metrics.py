@@ -20,6 +20,10 @@ SLA_ALERTS_STALE = Counter("deskpulse_sla_alerts_stale_total",
                            "SLA transitions older than the alert max age when first seen (not alerted)")
 SLA_ALERT_LATENCY = Histogram("deskpulse_sla_alert_latency_seconds", "From an SLA threshold to its alert",
                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+DEAD_LETTER_SEND_FAILURES = Counter("deskpulse_dead_letter_send_failures_total",
+                                   "Dead letters the broker refused (they stay in the dead_letters table)")
+SLA_ALERT_SEND_FAILURES = Counter("deskpulse_sla_alert_send_failures_total",
+                                  "SLA alerts not sent after bounded retries (tried again on the next evaluation)")
 WEBHOOK_FAILURES = Counter("deskpulse_webhook_failures_total", "Failed webhook POSTs (retried)")
 FACTS_WRITTEN = Counter("deskpulse_ticket_facts_written_total", "Ticket facts rows written")
 EVENTS_PRODUCED = Counter("deskpulse_events_produced_total", "Records the worker produced", ["topic", "type"])

@@ -37,6 +37,7 @@ from streams.worker.topic_reader import read_ranges
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
+SEND_ATTEMPTS = 3  # 0.2 + 0.4 s of backoff at most between them
 
 
 @dataclass(slots=True)
@@ -114,8 +115,10 @@ class SlaAlerter:
                 if not any(c.stopped_at is None for c in watched.clocks):
                     del self.watched[key]
             if sends:
-                await asyncio.gather(*sends)
-                for alert in ids:
+                sent = await asyncio.gather(*sends)
+                for alert, ok in zip(ids, sent, strict=True):
+                    if not ok:
+                        continue  # not marked raised: the next evaluation of its ticket tries again
                     self.emitted.add(alert.alert_id)
                     self.raised += 1
                     self.latencies.append(alert.latency_s)
@@ -123,19 +126,23 @@ class SlaAlerter:
                     metrics.EVENTS_PRODUCED.labels(SLA_ALERTS_TOPIC, "sla.alert").inc()
                     metrics.SLA_ALERT_LATENCY.observe(max(alert.latency_s, 0.0))
 
-    async def _send(self, alert: SlaAlert, partition: int) -> None:
+    async def _send(self, alert: SlaAlert, partition: int) -> bool:
+        """Bounded: the lock is held while sending (a revoke waits for sends in flight), so a broker that keeps
+        refusing must not hold every flush; a refused alert is counted and tried again at the next evaluation."""
         assert self.producer is not None
         value = alert.model_dump_json().encode()
-        delay = 0.2
-        while True:  # an alert is never dropped: retry until the broker has it
+        for attempt in range(SEND_ATTEMPTS):
             try:
                 await self.producer.send_and_wait(self.topic, value=value, key=alert.ticket_id.encode(),
                                                   partition=partition)
-                return
+                return True
             except Exception as exc:
-                log.warning("sending alert %s failed (%s); retrying", alert.alert_id, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                log.warning("sending alert %s failed (%s: %s)", alert.alert_id, type(exc).__name__, exc)
+                if not getattr(exc, "retriable", True):
+                    break
+                await asyncio.sleep(0.2 * 2 ** attempt)
+        metrics.SLA_ALERT_SEND_FAILURES.inc()
+        return False
 
     # --- timer ----------------------------------------------------------------
 
