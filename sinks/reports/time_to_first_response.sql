@@ -11,7 +11,7 @@ SELECT
     count() AS tickets,
     round(avg(time_to_first_response_s), 1) AS avg_first_response_s,
     round(avg(time_to_first_response_sla_s), 1) AS avg_first_response_sla_s,
-    round(quantileExact(0.5)(time_to_first_response_s), 1) AS median_first_response_s
+    round(quantileExactInclusive(0.5)(time_to_first_response_s), 1) AS median_first_response_s  -- the true median (mean of the middle two)
 FROM ticket_facts_current
 WHERE time_to_first_response_s IS NOT NULL
   AND deskpulse_in_dates(created_at, {from:Date}, {to:Date}, {tz:String})

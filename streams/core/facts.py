@@ -53,7 +53,7 @@ def ticket_facts(fold: TicketFold, targets: Targets | None, calendar: WorkCalend
         created_at=r.created_at,
         first_response_at=r.first_response_at,
         first_responder=r.first_responder,
-        time_to_first_response=duration(calendar, r.created_at, r.first_response_at),
+        time_to_first_response=duration(calendar, r.first_response_from, r.first_response_at),
         closed_at=closed_at,
         time_to_close=duration(calendar, r.created_at, closed_at),
         reopens=r.reopens,

@@ -156,8 +156,9 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
                     outgoing_hours[step.at.astimezone(zone).hour] += 1
         if fold.merged_into or (state is not None and state.deleted):
             continue  # a merged ticket's history counts on its primary; a deleted one is gone
-        if window.has(r.first_response_at) and r.created_at is not None:
-            ttfr.append((key[1], (r.first_response_at - r.created_at).total_seconds()))
+        start = r.first_response_from
+        if window.has(r.first_response_at) and start is not None:
+            ttfr.append((key[1], (r.first_response_at - start).total_seconds()))
         for step in r.history:
             if step.kind == "closed" and window.has(step.at) and r.created_at is not None:
                 closed.append(key[1])

@@ -3,7 +3,16 @@
 State + event -> new state + facts. Only human replies count: a reply is an
 outbound message sent by a rep; bot messages and internal notes are ignored.
 
-- first response: creation -> first rep reply.
+- first response: creation -> the first rep reply. A ticket opened by a rep
+  (a rep wrote before any customer did) measures from the customer's first
+  message to the next rep reply, and has no first response until a customer
+  writes. A rep message timed before the ticket's creation (producer clock
+  skew) answers nobody and opens nothing: it is ignored.
+- simultaneous steps: cause before effect, never by random ids. At the same
+  instant the order is creation, reopen, customer message, rep message,
+  close: a customer message that reopens a ticket is a wait that counts, a
+  reply stamped with the creation is a response, a reply stamped with the
+  close is not cut off by it.
 - customer wait: a series of customer messages (consecutive, no rep reply in
   between) -> the next rep reply; the clock runs from the first message of
   the series. Series after the first rep reply are the "next response" waits.
@@ -29,6 +38,10 @@ from datetime import datetime
 Kind = str
 
 
+# Rank of simultaneous steps (see above); ties within a rank by event id, which is arbitrary but stable.
+RANK = {"created": 0, "opened": 1, "customer": 2, "rep": 3, "ignored": 3, "closed": 4}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """What the metrics need of one event, reduced by the caller."""
@@ -41,8 +54,8 @@ class Step:
     stage: str = ""  # created / closed / opened: the status (stage) the ticket is in from here on
 
     @property
-    def order(self) -> tuple[datetime, str]:
-        return (self.at, self.event_id)
+    def order(self) -> tuple[datetime, int, str]:
+        return (self.at, RANK.get(self.kind, 3), self.event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +83,19 @@ class ReplyState:
     series: tuple[str, datetime, str, str] | None = None
     intervals: tuple[Interval, ...] = ()
     waits: int = 0  # customer_wait intervals so far
+    customer_first_at: datetime | None = None  # the customer's first message (since creation)
+    rep_opened: bool = False  # a rep wrote before any customer did
     history: tuple[Step, ...] = field(default=(), repr=False)  # sorted, for late events
     seen: tuple[str, ...] = field(default=(), repr=False)  # event ids in history (a C-speed membership test)
     # snapshots[i]: the state after history[i] (without history): a late step
     # re-folds from where it belongs, not from the start.
     snapshots: tuple[ReplyState, ...] = field(default=(), repr=False)
+
+    @property
+    def first_response_from(self) -> datetime | None:
+        """Where time to first response starts: creation, or for a rep-opened ticket the customer's first
+        message (None while no customer has written)."""
+        return self.customer_first_at if self.rep_opened else self.created_at
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -105,7 +126,8 @@ def _with_history(core: ReplyState, history: tuple[Step, ...], seen: tuple[str, 
                   snapshots: tuple[ReplyState, ...]) -> ReplyState:
     # Built directly: dataclasses.replace costs several times more, once per event.
     return ReplyState(core.created_at, core.first_response_at, core.first_responder, core.closed, core.closed_at,
-                      core.reopens, core.series, core.intervals, core.waits, history, seen, snapshots)
+                      core.reopens, core.series, core.intervals, core.waits, core.customer_first_at, core.rep_opened,
+                      history, seen, snapshots)
 
 
 def _core(state: ReplyState) -> ReplyState:
@@ -128,13 +150,23 @@ def _advance(state: ReplyState, step: Step) -> ReplyState:
         # Messages on a closed ticket run no clock: "after a reopen, reply
         # clocks resume with the next message sent or received".
         return state
+    if kind == "rep" and state.created_at is None:
+        return state  # timed before the creation (clock skew): answers nobody, opens nothing
+    customer_first_at, rep_opened = state.customer_first_at, state.rep_opened
+    if kind == "customer" and customer_first_at is None:
+        customer_first_at = step.at
     series = state.series
     if series is not None and series[0] == kind:
+        if customer_first_at is not state.customer_first_at:
+            return replace(state, customer_first_at=customer_first_at)
         return state  # the series goes on; its clock keeps running from its first message
     intervals, waits = state.intervals, state.waits
     first_response_at, first_responder = state.first_response_at, state.first_responder
     if kind == "rep" and first_response_at is None:
-        first_response_at, first_responder = step.at, step.who
+        if customer_first_at is None:
+            rep_opened = True  # the rep opened the ticket: its first response answers the customer's first message
+        else:
+            first_response_at, first_responder = step.at, step.who
     if series is not None:  # the other side answered the series in progress
         opened_by, started_at, waiting, channel = series
         if opened_by == "customer":
@@ -145,4 +177,5 @@ def _advance(state: ReplyState, step: Step) -> ReplyState:
             intervals = (*intervals, Interval("customer_reply", started_at, step.at, waiting, step.who, channel, False))
     # Built directly: dataclasses.replace costs several times more, once per message.
     return ReplyState(state.created_at, first_response_at, first_responder, state.closed, state.closed_at,
-                      state.reopens, (kind, step.at, step.who, step.channel), intervals, waits)
+                      state.reopens, (kind, step.at, step.who, step.channel), intervals, waits, customer_first_at,
+                      rep_opened)

@@ -6,7 +6,8 @@ the priority or team re-targets every running clock at once, and the state
 at any instant follows from comparing that instant with the due times.
 
 - first_response: creation -> the first rep reply (or the first close, if the
-  ticket is closed before anyone replied).
+  ticket is closed before anyone replied). A rep-opened ticket's clock starts
+  at the customer's first message (none before a customer writes).
 - next_response: one clock per customer wait after the first response, from
   the first message of the series to the rep reply; a series that a close
   ends has no clock (the ticket's time to close covers it).
@@ -98,12 +99,13 @@ def ticket_clocks(replies: ReplyState, targets: Targets | None, calendar: WorkCa
     if targets is None or created is None:
         return []
     clocks = []
-    if targets.first_response is not None:
+    start = replies.first_response_from
+    if targets.first_response is not None and start is not None:
         stop = replies.first_response_at
-        first_close = _first_close(replies)
+        first_close = _first_close(replies, start)
         if first_close is not None and (stop is None or first_close < stop):
             stop = first_close
-        clocks.append(_clock("first_response", created, stop, targets.first_response, targets.due_soon, calendar))
+        clocks.append(_clock("first_response", start, stop, targets.first_response, targets.due_soon, calendar))
     if targets.next_response is not None:
         for interval in replies.intervals:
             if interval.metric == "customer_wait" and not interval.first:
@@ -118,9 +120,9 @@ def ticket_clocks(replies: ReplyState, targets: Targets | None, calendar: WorkCa
     return clocks
 
 
-def _first_close(replies: ReplyState) -> datetime | None:
+def _first_close(replies: ReplyState, since: datetime) -> datetime | None:
     for step in replies.history:
-        if step.kind == "closed":
+        if step.kind == "closed" and step.at >= since:
             return step.at
     return None
 

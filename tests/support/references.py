@@ -14,10 +14,24 @@ from streams.core.replies import ReplyState, Step, add_step
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
+RANKS = {"created": 0, "opened": 1, "customer": 2, "rep": 3, "ignored": 3, "closed": 4}
+
+
+def sorted_history(steps: list[Step]) -> list[Step]:
+    """De-duplicated by event id, in time order; at the same instant cause before effect (SPEC §3):
+    creation, reopen, customer message, rep message, close."""
+    return sorted({s.event_id: s for s in steps}.values(), key=lambda s: (s.at, RANKS[s.kind], s.event_id))
+
+
 def reference(steps: list[Step]) -> dict:
     """Every metric straight from its definition, over the sorted, de-duplicated history."""
-    history = sorted({s.event_id: s for s in steps}.values(), key=lambda s: (s.at, s.event_id))
-    intervals, active, closed, closed_at, reopens, first_response = [], [], False, None, 0, None
+    history = sorted_history(steps)
+    created = [s.at for s in history if s.kind == "created"]
+    creation = min(created) if created else None
+    # A rep message timed before the creation (clock skew) answers nobody and opens nothing.
+    history = [s for s in history if not (s.kind == "rep" and (creation is None or s.at < creation))]
+    intervals, active, closed, closed_at, reopens = [], [], False, None, 0
+    counted: list[Step] = []  # human messages the metrics see (not while closed)
 
     def emit(messages):
         runs = [list(group) for _, group in itertools.groupby(messages, key=lambda s: s.kind)]
@@ -28,20 +42,31 @@ def reference(steps: list[Step]) -> dict:
     for s in history:
         if s.kind in ("customer", "rep") and not closed:
             active.append(s)
-            if s.kind == "rep" and first_response is None:
-                first_response = s.at
+            counted.append(s)
         elif s.kind == "closed" and not closed:
             emit(active)
             active, closed, closed_at = [], True, s.at
         elif s.kind == "opened" and closed:
             active, closed, closed_at, reopens = [], False, None, reopens + 1
     emit(active)
-    created = [s.at for s in history if s.kind == "created"]
+    # First response: the first rep reply; a ticket a rep opened (a rep wrote before any customer)
+    # measures from the customer's first message to the next rep reply.
+    customers = [i for i, s in enumerate(counted) if s.kind == "customer"]
+    reps = [i for i, s in enumerate(counted) if s.kind == "rep"]
+    rep_opened = bool(reps) and (not customers or reps[0] < customers[0])
+    first_customer = counted[customers[0]].at if customers else None
+    if rep_opened:
+        answers = [i for i in reps if customers and i > customers[0]]
+        start = first_customer
+    else:
+        answers, start = reps, creation
+    first_response = counted[answers[0]].at if answers else None
     runs = [list(group) for _, group in itertools.groupby(active, key=lambda s: s.kind)]
     waiting = runs[-1][0].at if runs and runs[-1][0].kind == "customer" and not closed else None
     return {
-        "created_at": min(created) if created else None,
+        "created_at": creation,
         "first_response_at": first_response,
+        "first_response_from": start,
         "closed_at": closed_at,
         "reopens": reopens,
         "intervals": sorted(intervals),
@@ -53,6 +78,7 @@ def observed(state: ReplyState) -> dict:
     return {
         "created_at": state.created_at,
         "first_response_at": state.first_response_at,
+        "first_response_from": state.first_response_from,
         "closed_at": state.closed_at,
         "reopens": state.reopens,
         "intervals": sorted((i.metric, i.started_at, i.ended_at, i.waiting, i.answered_by) for i in state.intervals),
@@ -67,7 +93,8 @@ def histories(draw):
     for i in range(1, n):
         kind = draw(st.sampled_from(["customer", "customer", "rep", "rep", "ignored", "closed", "opened"]))
         who = draw(st.sampled_from(["c1", "c2"])) if kind == "customer" else draw(st.sampled_from(["anna", "bo"]))
-        at = T0 + timedelta(minutes=draw(st.integers(0, 240)))
+        # minutes from -3 (producer clock skew before the creation) with many same-instant ties
+        at = T0 + timedelta(minutes=draw(st.integers(-3, 240) | st.sampled_from([0, 0, 5, 5])))
         steps.append(Step(at, f"e{i:02d}", kind, who if kind in ("customer", "rep") else ""))
     return steps
 
@@ -154,13 +181,14 @@ def reference_due(calendar: WorkCalendar, start: datetime, minutes: int) -> date
 def reference_clocks(steps, targets: dict[str, int], calendar: WorkCalendar) -> list[tuple]:
     """(metric, start, stop, due) from the definitions (SPEC §4), over the sorted de-duplicated history."""
     ref = reference(steps)
-    history = sorted({s.event_id: s for s in steps}.values(), key=lambda s: (s.at, s.event_id))
-    created, first_response = ref["created_at"], ref["first_response_at"]
-    closes = [s.at for s in history if s.kind == "closed"]
+    history = sorted_history(steps)
+    created, first_response, start = ref["created_at"], ref["first_response_at"], ref["first_response_from"]
     out = []
-    # first response: creation -> first rep reply, or the first close if that came first
-    stop = min([t for t in (first_response, closes[0] if closes else None) if t is not None], default=None)
-    out.append(("first_response", created, stop))
+    # first response: its start -> first response, or the first close after the start if that came first
+    if start is not None:
+        closes = [s.at for s in history if s.kind == "closed" and s.at >= start]
+        stop = min([t for t in (first_response, closes[0] if closes else None) if t is not None], default=None)
+        out.append(("first_response", start, stop))
     # next response: every wait but the one the first response ended, and the one running now
     waits = [(start, end) for metric, start, end, _, _ in ref["intervals"] if metric == "customer_wait"]
     if waits and waits[0][1] == first_response:

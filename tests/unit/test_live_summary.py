@@ -15,7 +15,7 @@ from streams.core.live_day import day_bounds, local_date, same_time_yesterday
 from streams.core.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, summary
 from streams.core.replies import Step
 from streams.core.ticket_properties import TicketState
-from tests.support.references import reference
+from tests.support.references import reference, sorted_history
 
 ZONE = "Europe/Stockholm"
 # The night of the fall-back change (2026-10-25) sits inside the two days.
@@ -53,7 +53,7 @@ def ref_figures(steps_by_ticket, feedback, calls, start, end, zone):
     ttfr, ttc, waits, rep_waits, new, closed, open_now = [], [], [], [], [], [], []
     incoming, outgoing = Counter(), Counter()
     for ticket, (_, steps) in steps_by_ticket.items():
-        history = sorted(steps, key=lambda s: (s.at, s.event_id))
+        history = sorted_history(steps)
         created = min(s.at for s in history if s.kind == "created")
         if inside(created):
             new.append(ticket)
@@ -66,7 +66,7 @@ def ref_figures(steps_by_ticket, feedback, calls, start, end, zone):
             ttc.append((closes[0].at - created).total_seconds())
         r = reference(history)
         if r["first_response_at"] is not None and inside(r["first_response_at"]):
-            ttfr.append((r["first_response_at"] - created).total_seconds())
+            ttfr.append((r["first_response_at"] - r["first_response_from"]).total_seconds())
         for metric, a, b, _, _ in r["intervals"]:
             if inside(b):
                 (waits if metric == "customer_wait" else rep_waits).append((b - a).total_seconds())

@@ -13,14 +13,14 @@ from streams.core.folds import TicketFold, TicketFolds, message_step
 from streams.core.replies import Step
 from streams.core.sla_clocks import Targets
 from streams.core.stages import stage_spans
-from tests.support.references import OFFICE, T0, fold
+from tests.support.references import OFFICE, T0, fold, sorted_history
 
 STAGES = ["new", "waiting_on_us", "waiting_on_contact", "closed"]
 
 
 def reference_spans(steps: list[Step]) -> dict[str, tuple]:
     """First entry and last exit per stage, straight from the definition."""
-    history = sorted({s.event_id: s for s in steps if s.stage}.values(), key=lambda s: (s.at, s.event_id))
+    history = [s for s in sorted_history(steps) if s.stage]
     stages = [s.stage for s in history]
     out = {}
     for stage in dict.fromkeys(stages):

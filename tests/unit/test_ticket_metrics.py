@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,3 +46,43 @@ def test_the_clock_runs_from_the_first_message_of_a_series_and_bots_do_not_answe
     replies = [(i.started_at, i.ended_at) for i in state.intervals if i.metric == "customer_reply"]
     assert replies == [(m(9), m(30))]  # the rep series answered by the customer; m(30)'s wait died at the close
     assert state.reopens == 1 and state.closed_at is None and state.waiting_since == m(55)
+
+
+# --- issue 10, finding 9: ties, skew and rep-opened tickets -------------------------------------
+
+def _ms(n: int):
+    return T0 + timedelta(milliseconds=n)
+
+
+@pytest.mark.parametrize(("message_id", "reopen_id"), [("a", "z"), ("z", "a")])
+def test_a_customer_message_that_reopens_a_ticket_in_the_same_millisecond_is_a_wait(message_id, reopen_id):
+    steps = [Step(_ms(0), "c0", "created"), Step(_ms(10), "m1", "customer", "c1"), Step(_ms(20), "r1", "rep", "anna"),
+             Step(_ms(30), "x1", "closed"), Step(_ms(40), message_id, "customer", "c1"),
+             Step(_ms(40), reopen_id, "opened"), Step(_ms(50), "r2", "rep", "anna")]
+    waits = [i for i in fold(steps).intervals if i.metric == "customer_wait"]
+    assert [(w.started_at, w.ended_at) for w in waits] == [(_ms(10), _ms(20)), (_ms(40), _ms(50))]
+
+
+@pytest.mark.parametrize(("created_id", "reply_id"), [("a", "z"), ("z", "a")])
+def test_a_reply_stamped_with_the_creation_is_the_first_response(created_id, reply_id):
+    steps = [Step(_ms(0), "m1", "customer", "c1"), Step(_ms(5), created_id, "created"),
+             Step(_ms(5), reply_id, "rep", "anna")]
+    state = fold(steps)
+    assert state.first_response_at == _ms(5) and state.first_response_from == _ms(5)
+
+
+def test_a_rep_message_timed_before_the_creation_is_not_the_first_response():
+    steps = [Step(_ms(0), "r0", "rep", "anna"), Step(_ms(5), "c0", "created"),
+             Step(_ms(60_000), "m1", "customer", "c1"), Step(_ms(120_000), "r1", "rep", "bo")]
+    for order in (steps, steps[::-1]):
+        state = fold(order)
+        assert (state.first_response_at, state.first_responder) == (_ms(120_000), "bo")
+        assert state.first_response_from == _ms(5)
+
+
+def test_a_ticket_opened_by_a_rep_measures_from_the_customers_first_message():
+    opened = [Step(_ms(0), "c0", "created"), Step(_ms(1), "r0", "rep", "anna")]
+    assert fold(opened).first_response_at is None and fold(opened).first_response_from is None
+    answered = [*opened, Step(_ms(60_000), "m1", "customer", "c1"), Step(_ms(90_000), "r1", "rep", "anna")]
+    state = fold(answered)
+    assert (state.first_response_from, state.first_response_at) == (_ms(60_000), _ms(90_000))
