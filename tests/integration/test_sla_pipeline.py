@@ -189,9 +189,13 @@ def test_alerts_arrive_once_on_time_across_kill_and_restart_and_reach_the_webhoo
         urgent = [created(f"U{i}", at=stamp, priority="urgent") for i in range(8)]
         high = [created(f"H{i}", at=stamp, priority="high") for i in range(8)]
         low = [created(f"L{i}", at=stamp, priority="low") for i in range(3)]  # SLA off: no alerts
+        # U0's customer writes as the ticket opens (a ticket whose first message is a rep's has no first
+        # response until a customer writes: issue 10, finding 9d)
+        asks = event("message.created", account="fast", at=stamp, message_id="q0", ticket_id="U0",
+                     direction="inbound", sender_type="customer", sender_id="c1", channel="email")
         for e in urgent + high + low:
             e["account_id"] = "fast"
-        produce(stack, encoded(urgent + high + low))
+        produce(stack, encoded(urgent + high + low + [asks]))
         wait_until(lambda: len(reader.ids()) >= 16, 20, "due-soon and overdue alerts of the urgent tickets")
         # U0 gets its first reply after it was due: it completes late.
         reply = event("message.created", account="fast", at=datetime.now(UTC).isoformat(timespec="milliseconds"),
