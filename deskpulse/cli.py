@@ -295,6 +295,7 @@ def bench_live(ctx: click.Context, probes) -> None:
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
     """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
     from sinks.clickhouse import Warehouse
+    from streams.worker.adhoc_sql import LIMITS
 
     if settings.clickhouse is None:
         marker = settings.data_dir / "worker.json"
@@ -304,9 +305,9 @@ def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[
                 return _query_worker(info["web"], query, parameters)
             except urllib.error.URLError:
                 pass  # a stale marker: the worker is gone, open the files directly
-    warehouse = Warehouse.open(settings.clickhouse_dsn)
+    warehouse = Warehouse.open(settings.clickhouse_dsn, settings=LIMITS)  # read-only, as through a worker
     try:
-        result = warehouse.query(query, parameters, readonly=False)
+        result = warehouse.query(query, parameters)
     except Exception as exc:
         raise CliError(_first_line(exc)) from None
     finally:
@@ -318,7 +319,10 @@ def _query_worker(web: str, query: str, parameters: dict | None) -> tuple[list[s
     from sinks.clickhouse import jsonable
 
     body = json.dumps({"query": query, "parameters": jsonable(parameters or {})}).encode()
-    request = urllib.request.Request(f"{web}/sql", data=body, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("DESKPULSE_ADMIN_TOKEN"):
+        headers["Authorization"] = f"Bearer {os.environ['DESKPULSE_ADMIN_TOKEN']}"
+    request = urllib.request.Request(f"{web}/sql", data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             payload = json.loads(response.read())

@@ -21,14 +21,14 @@ class WarehouseError(RuntimeError):
     """A ClickHouse problem worth one clear line to the user."""
 
 
-def connect(dsn: str) -> Client:
+def connect(dsn: str, settings: Mapping[str, Any] | None = None) -> Client:
     parsed = urlparse(dsn)
     if parsed.scheme == "chdb":
         Path(parsed.path).mkdir(parents=True, exist_ok=True)
     elif parsed.scheme not in ("http", "https"):
         raise WarehouseError(f"unsupported ClickHouse DSN {dsn!r}: use chdb:///dir or http://user:pass@host:8123/db")
     try:
-        return clickhouse_connect.get_client(dsn=dsn)
+        return clickhouse_connect.get_client(dsn=dsn, settings=dict(settings or {}))
     except Exception as exc:  # the driver raises many types; the user needs one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "EmbeddedServer" in first or "chdb engine" in first:
@@ -41,8 +41,9 @@ class Warehouse:
         self.client = client
 
     @classmethod
-    def open(cls, dsn: str) -> Warehouse:
-        return cls(connect(dsn))
+    def open(cls, dsn: str, settings: Mapping[str, Any] | None = None) -> Warehouse:
+        """A client with its own session; `settings` apply to every query of it."""
+        return cls(connect(dsn, settings))
 
     def close(self) -> None:
         self.client.close()
@@ -50,9 +51,9 @@ class Warehouse:
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         return self.client.command(sql, parameters=parameters)
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False):
-        settings = {"readonly": 1} if readonly else None
-        return self.client.query(sql, parameters=parameters, settings=settings)
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *,
+              settings: Mapping[str, Any] | None = None):
+        return self.client.query(sql, parameters=parameters, settings=dict(settings) if settings else None)
 
     def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         self.client.insert(table, data, column_names=list(columns), column_oriented=True)

@@ -22,6 +22,7 @@ from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
 from streams.core.config_store import ConfigStore
 from streams.worker import web
+from streams.worker.adhoc_sql import AdhocSql
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.ingest import IngestService
 from streams.worker.kafka_admin import cluster_id, ensure_topics
@@ -66,7 +67,8 @@ def create_app(settings: Settings, warehouse: Warehouse,
     ingest = IngestService(settings, warehouse, config, source_id, configs, loop=app.loop, beacon=app.beacon)
     ingest.alerter.register()  # the deskpulse_sla_clocks gauge
     REGISTRY.register(ingest.live)  # deskpulse_live_open_tickets
-    web.register(app, settings, warehouse, config, ingest)
+    app.adhoc_sql = AdhocSql(settings.clickhouse_dsn)  # /sql: its own session, never the ingest one
+    web.register(app, settings, config, ingest, app.adhoc_sql)
     return app, configs, ingest
 
 
@@ -97,5 +99,6 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> int:
     finally:
         if marker.exists() and json.loads(marker.read_text()).get("pid") == os.getpid():
             marker.unlink()
+        app.adhoc_sql.close()
         warehouse.close()
     return 0

@@ -49,12 +49,14 @@ class Settings(BaseSettings):
     peers: Annotated[tuple[str, ...], NoDecode] = ()
     # account -> token; empty: the API is open (localhost demo)
     api_tokens: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # the token /sql needs when tokens are on (it reads every account's rows); none: /sql is off with tokens
+    admin_token: str | None = None
     alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
     session_timeout_ms: int = 10_000
     rebalance_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 1_000
 
-    @field_validator("broker", "clickhouse", "clickhouse_cluster", "webhook_url", mode="before")
+    @field_validator("broker", "clickhouse", "clickhouse_cluster", "webhook_url", "admin_token", mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return None if value == "" else value

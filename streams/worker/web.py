@@ -20,9 +20,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic validates peer shares with it (3.11 needs this one)
 
-from sinks.clickhouse import Warehouse, jsonable
 from streams.core.config_store import ConfigStore
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
+from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError
 from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
 
@@ -36,10 +36,20 @@ class PeerShare(TypedDict):
 
 
 _PEER_SHARE = TypeAdapter(PeerShare)
+MAX_SQL_BODY = 256 * 1024
 
 
-def register(app: faust.App, settings: Settings, warehouse: Warehouse, config: ConfigStore,
-             ingest: IngestService) -> None:
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of tokens as bytes (any text, no exception for non-ASCII)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def _given_token(request) -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.query.get("token", "")
+
+
+def register(app: faust.App, settings: Settings, config: ConfigStore,
+             ingest: IngestService, adhoc: AdhocSql) -> None:
     """Add every endpoint to the app."""
 
     @app.page("/metrics")
@@ -62,6 +72,8 @@ def register(app: faust.App, settings: Settings, warehouse: Warehouse, config: C
     @app.page("/config/{account_id}")
     async def account_config(self, request, account_id):
         """The configuration this worker applies to an account (defaults if none was published)."""
+        if not _authorized(request, account_id):
+            return self.json({"error": "a valid token for this account is required"}, status=401)
         applied = config.applied(account_id)
         body = config.get(account_id).model_dump(mode="json", exclude_none=True)
         return self.json({"account_id": account_id, "applied": applied, "config": body})
@@ -71,10 +83,8 @@ def register(app: faust.App, settings: Settings, warehouse: Warehouse, config: C
         tokens = settings.api_tokens
         if not tokens:
             return True
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or \
-            request.query.get("token", "")
         expected = tokens.get(account)
-        return expected is not None and hmac.compare_digest(given, expected)
+        return expected is not None and _same(_given_token(request), expected)
 
     def _filters(request) -> dict[str, str]:
         return {name: request.query.get(name, "") for name in FILTERS}
@@ -183,17 +193,26 @@ def register(app: faust.App, settings: Settings, warehouse: Warehouse, config: C
 
     @app.page("/sql")
     class ReadOnlySql(faust.web.View):
-        """Read-only SQL for local tools while this process holds the embedded
-        ClickHouse (chDB allows one process per directory). Bound to
-        settings.web_host (loopback by default); ClickHouse enforces readonly."""
+        """Read-only SQL for local tools while this process holds the embedded ClickHouse (chDB allows one
+        process per directory). Its own session, thread and limits (adhoc_sql.py); JSON bodies only, so a
+        web page cannot post to it; with tokens on, only the admin token opens it (it reads every account)."""
 
         async def post(self, request):
-            body = await request.json()
+            if settings.api_tokens or settings.admin_token:
+                if not settings.admin_token:
+                    return self.json({"error": "/sql is off while tokens are on and DESKPULSE_ADMIN_TOKEN is not set"},
+                                     status=403)
+                if not _same(_given_token(request), settings.admin_token):
+                    return self.json({"error": "the admin token is required"}, status=401)
+            if request.content_type != "application/json":
+                return self.json({"error": "send the query as JSON (Content-Type: application/json)"}, status=415)
+            if (request.content_length or 0) > MAX_SQL_BODY:
+                return self.json({"error": f"the body is larger than {MAX_SQL_BODY} bytes"}, status=413)
             try:
-                result = await ingest.db_call(
-                    lambda: warehouse.query(body["query"], body.get("parameters") or None, readonly=True))
-            except Exception as exc:
-                return self.json({"error": str(exc).strip().splitlines()[0]}, status=400)
-            rows = [[jsonable(v) for v in row] for row in result.result_rows]
-            return self.json({"columns": list(result.column_names), "rows": rows})
-
+                body = await request.json()
+                if not isinstance(body, dict):
+                    raise AdhocSqlError("the body must be a JSON object with 'query'")
+                return self.json(await adhoc.run(body.get("query"), body.get("parameters")))
+            except (AdhocSqlError, ValueError) as exc:
+                return self.json({"error": str(exc).strip().splitlines()[0] if str(exc).strip() else "bad request"},
+                                 status=400)

@@ -1,0 +1,70 @@
+"""Ad-hoc read-only SQL for local tools and operators (`/sql`, `deskpulse sql` while a worker holds chDB).
+
+Kept apart from ingestion (issue 10, finding 1): its own ClickHouse client,
+hence its own session (a `SET` or a readonly query can never change the
+session the worker inserts through), its own thread (a slow query never
+delays a commit), and server-side limits on time, memory and result size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sinks.clickhouse import Warehouse, jsonable
+
+MAX_QUERY_CHARS = 100_000
+# Applied to the session when it opens; readonly last, since it forbids changing settings after it.
+LIMITS = {
+    "max_execution_time": 10,  # seconds
+    "max_memory_usage": 1_000_000_000,  # bytes
+    "max_result_rows": 100_000,
+    "result_overflow_mode": "throw",
+    "readonly": 1,  # SELECT only; settings cannot be changed either
+}
+
+
+class AdhocSqlError(ValueError):
+    """The query was refused or failed: one line for the caller."""
+
+
+class AdhocSql:
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self._warehouse: Warehouse | None = None
+        self._open = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adhoc-sql")
+
+    def _run(self, query: str, parameters: dict | None) -> dict[str, Any]:
+        with self._open:
+            if self._warehouse is None:
+                self._warehouse = Warehouse.open(self.dsn, settings=LIMITS)
+        try:
+            result = self._warehouse.query(query, parameters or None)
+            # rows are read inside: a limit can also trip while the result streams
+            return {"columns": list(result.column_names),
+                    "rows": [[jsonable(v) for v in row] for row in result.result_rows]}
+        except Exception as exc:  # the driver raises many types; the caller needs one line
+            # A failed stream can leave rows behind in the session: the next query gets a fresh one.
+            with self._open:
+                broken, self._warehouse = self._warehouse, None
+            if broken is not None:
+                broken.close()
+            text = str(exc).strip()
+            raise AdhocSqlError(text.splitlines()[0] if text else type(exc).__name__) from None
+
+    async def run(self, query: object, parameters: object) -> dict[str, Any]:
+        if not isinstance(query, str) or not query.strip():
+            raise AdhocSqlError("the body must be JSON with a non-empty string 'query'")
+        if len(query) > MAX_QUERY_CHARS:
+            raise AdhocSqlError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise AdhocSqlError("'parameters' must be an object")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, query, parameters)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=True)
+        if self._warehouse is not None:
+            self._warehouse.close()

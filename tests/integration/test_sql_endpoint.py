@@ -1,0 +1,67 @@
+"""/sql cannot harm ingestion or cross tenants (issue 10, findings 1 and 6).
+
+A non-SELECT query used to leave the connection the worker inserts through
+in readonly mode: every later insert failed and retried forever.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.support.cli import deskpulse
+from tests.support.events import created
+from tests.support.pipeline import encoded, produce, sql
+from tests.support.waiting import wait_until
+
+
+def post(url: str, body: bytes, content_type: str = "application/json", token: str | None = None):
+    headers = {"Content-Type": content_type, **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def canary_stored(stack, ticket: str) -> bool:
+    rows = sql(stack, f"SELECT count() AS n FROM ticket_events WHERE ticket_id = '{ticket}'")
+    return int(rows[0]["n"]) == 1
+
+
+@pytest.mark.parametrize("query", [
+    "CREATE TABLE evil (x UInt8) ENGINE = Memory",
+    "INSERT INTO ticket_events (account_id) VALUES ('x')",
+    "SET readonly = 0",
+    "SELECT 1; INSERT INTO ticket_events (account_id) VALUES ('x')",
+])
+def test_a_write_through_sql_is_refused_and_ingestion_goes_on(stack, start_worker, query):
+    worker = start_worker(stack)
+    status, body = post(f"{worker.web}/sql", json.dumps({"query": query}).encode())
+    assert status == 400 and body["error"]
+    produce(stack, encoded([created("after-sql")]))
+    worker.wait_processed(1, timeout=60)
+    wait_until(lambda: canary_stored(stack, "after-sql"), 30, "the canary stored after the refused query")
+    # the same through the CLI, which goes to the worker's /sql while the worker holds the data dir
+    cli = deskpulse("--data-dir", str(stack.data_dir), "sql", "DROP TABLE ticket_events", check=False)
+    assert cli.returncode == 1 and len(cli.stderr.strip().splitlines()) == 1
+    produce(stack, encoded([created("after-cli")]))
+    worker.wait_processed(2, timeout=60)
+    wait_until(lambda: canary_stored(stack, "after-cli"), 30, "the canary stored after the refused CLI query")
+
+
+def test_sql_takes_json_only_is_limited_and_needs_the_admin_token(stack, start_worker):
+    worker = start_worker(stack, DESKPULSE_API_TOKENS="acme=acme-secret", DESKPULSE_ADMIN_TOKEN="admin-secret")
+    query = json.dumps({"query": "SELECT 1 AS one"}).encode()
+    assert post(f"{worker.web}/sql", query, "text/plain", token="admin-secret")[0] == 415  # no form posts
+    assert post(f"{worker.web}/sql", query)[0] == 401
+    assert post(f"{worker.web}/sql", query, token="acme-secret")[0] == 401  # an account token is not enough
+    status, body = post(f"{worker.web}/sql", query, token="admin-secret")
+    assert status == 200 and body["rows"] == [[1]]
+    huge = json.dumps({"query": "SELECT number FROM system.numbers LIMIT 10000000"}).encode()
+    status, body = post(f"{worker.web}/sql", huge, token="admin-secret")
+    assert status == 400 and "limit" in body["error"].lower()
