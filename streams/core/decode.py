@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
+from schemas.config import AccountConfig, explain_errors
 from schemas.events import ANY_EVENT, Event
 from schemas.topics import BY_NAME
 
@@ -60,6 +61,13 @@ def decode(source: SourceRef, key: bytes | None, value: bytes | None) -> Event |
             key,
             value,
         )
+    if event.type == "config.updated":  # type: ignore[attr-defined]
+        # An invalid account configuration is rejected here, with its field paths, so it is never stored and
+        # never applied: the last valid one stays in force for the worker and for reports alike.
+        try:
+            AccountConfig.model_validate(event.config)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            return DeadLetter(source, "invalid_config", _clip("; ".join(explain_errors(exc)[:5])), key, value)
     return event
 
 

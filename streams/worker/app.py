@@ -9,6 +9,7 @@ with a webhook configured, the webhook delivery.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from streams.worker.adhoc_sql import AdhocSql
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.ingest import IngestService
 from streams.worker.kafka_admin import cluster_id, ensure_topics
-from streams.worker.settings import Settings
+from streams.worker.settings import Settings, SettingsError
 from streams.worker.sla_alerter import alerts_topic
 from streams.worker.webhook import WebhookService
 
@@ -61,6 +62,8 @@ def create_app(settings: Settings, warehouse: Warehouse,
         broker_session_timeout=settings.session_timeout_ms / 1000,
         broker_heartbeat_interval=1,
         topic_partitions=settings.partitions,
+        # Faust's own pages (/router, /table, stats) would bypass the tokens: off. `/` only answers {"status": "OK"}.
+        web_router_enabled=False, web_tables_enabled=False, web_stats_enabled=False, web_graph_enabled=False,
     )
     config = ConfigStore()
     configs = ConfigFollower(settings.bootstrap, settings.topic("config"), config, loop=app.loop, beacon=app.beacon)
@@ -72,12 +75,22 @@ def create_app(settings: Settings, warehouse: Warehouse,
     return app, configs, ingest
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def worker_file(settings: Settings) -> Path:
     return settings.data_dir / "worker.json"
 
 
 def run_worker(settings: Settings, loglevel: str = "warn") -> int:
     """Migrate, then run the worker until SIGINT/SIGTERM. Blocks."""
+    if not settings.api_tokens and not settings.allow_open_api and not _loopback(settings.web_host):
+        raise SettingsError(f"the web API would be open to the network on {settings.web_host} without tokens: "
+                            "set DESKPULSE_API_TOKENS (and DESKPULSE_ADMIN_TOKEN), or DESKPULSE_ALLOW_OPEN_API=1")
     warehouse = Warehouse.open(settings.clickhouse_dsn)
     migrate(warehouse, settings.clickhouse_cluster)
     ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     api_tokens: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # the token /sql needs when tokens are on (it reads every account's rows); none: /sql is off with tokens
     admin_token: str | None = None
+    allow_open_api: bool = False  # serve the API without tokens on a non-loopback address (refused otherwise)
     alert_max_age_s: int = 3600  # an alert whose threshold passed longer ago is not raised (history backfills)
     session_timeout_ms: int = 10_000
     rebalance_timeout_ms: int = 10_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -37,6 +37,15 @@ class PeerShare(TypedDict):
 
 _PEER_SHARE = TypeAdapter(PeerShare)
 MAX_SQL_BODY = 256 * 1024
+AT_WINDOW = timedelta(hours=50)  # what the live keeper holds: today and yesterday in any zone
+# The page loads nothing from elsewhere and is never framed; its one script and style are inline.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _same(given: str, expected: str) -> bool:
@@ -90,10 +99,23 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         return {name: request.query.get(name, "") for name in FILTERS}
 
     def _at(request) -> datetime:
-        """`?at=`: a past instant of the last two days (its day "so far"); default now."""
-        if not request.query.get("at"):
-            return datetime.now(UTC)
-        return datetime.fromisoformat(request.query["at"]).astimezone(UTC)
+        """`?at=`: a past instant of the last two days (its day "so far"); default now. ValueError otherwise."""
+        now = datetime.now(UTC)
+        text = request.query.get("at", "")
+        if not text:
+            return now
+        if len(text) > 40:
+            raise ValueError("at is too long")
+        try:
+            at = datetime.fromisoformat(text)
+            if at.tzinfo is None:
+                raise ValueError("at needs a UTC offset")
+            at = at.astimezone(UTC)
+        except (OverflowError, OSError) as exc:
+            raise ValueError(str(exc)) from None
+        if not now - AT_WINDOW <= at <= now + timedelta(minutes=5):
+            raise ValueError("at must lie within the last two days")
+        return at
 
     def _local(account: str, filters: dict, now: datetime, figure: str | None) -> dict:
         part = ingest.live.partial(account, filters, now)
@@ -185,7 +207,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     @app.page("/dashboard/{account}")
     async def dashboard(self, request, account):
         """The live page; it polls the summary API (the token, if any, comes in ?token=)."""
-        return self.html(DASHBOARD.read_text())
+        return self.html(DASHBOARD.read_text(), headers=PAGE_HEADERS)
 
     @app.page("/healthz")
     async def healthz(self, request):

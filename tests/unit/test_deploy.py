@@ -1,5 +1,6 @@
 """The production shape is written down consistently (no Docker engine runs here)."""
 
+import re
 
 import yaml
 
@@ -21,11 +22,28 @@ def test_compose_has_the_production_services_wired_to_each_other():
 
 def test_worker_environment_is_understood_by_settings(monkeypatch):
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # docker compose interpolates ${NAME} and ${NAME:?message}: stand-in secrets, as an operator's .env gives
+    secrets = {"CLICKHOUSE_PASSWORD": "s3cret", "DESKPULSE_API_TOKENS": "acme=t1,globex=t2",
+               "DESKPULSE_ADMIN_TOKEN": "t0"}
     for key, value in compose["services"]["worker"]["environment"].items():
-        monkeypatch.setenv(key, str(value))
+        monkeypatch.setenv(key, re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda m: secrets[m[1]], str(value)))
     settings = Settings.from_env()
     settings.validate()
     assert settings.bootstrap == "kafka:9092" and settings.clickhouse_dsn.startswith("http://")
+    assert settings.api_tokens == {"acme": "t1", "globex": "t2"} and settings.admin_token == "t0"
+
+
+def test_compose_ships_no_secrets_and_publishes_servers_on_loopback_only():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "change-me" not in text and "deskpulse:deskpulse@" not in text
+    compose = yaml.safe_load(text)
+    env = compose["services"]["worker"]["environment"]
+    assert env["DESKPULSE_API_TOKENS"].startswith("${DESKPULSE_API_TOKENS:?")
+    assert env["DESKPULSE_ADMIN_TOKEN"].startswith("${DESKPULSE_ADMIN_TOKEN:?")
+    for name in ("kafka", "clickhouse"):
+        assert all(str(p).startswith("127.0.0.1:") for p in compose["services"][name]["ports"]), name
+    users = (ROOT / "deploy/clickhouse/users.xml").read_text()
+    assert "::/0" not in users and 'from_env="CLICKHOUSE_DESKPULSE_PASSWORD"' in users
 
 
 def test_prometheus_rules_parse_and_name_worker_metrics():

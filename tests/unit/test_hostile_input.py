@@ -74,3 +74,13 @@ def test_random_bytes_are_decoded_or_dead_lettered_never_raised(value):
 def test_random_json_objects_are_decoded_or_dead_lettered_never_raised(fields):
     outcome = decode(SRC, None, raw(fields))
     assert isinstance(outcome, DeadLetter) or outcome.event_id
+
+
+def test_an_invalid_account_config_is_dead_lettered_with_its_field_path():
+    bad = event("config.updated", config={"timezone": "Mars/Olympus", "calendars": {"office": {"hours": {
+        "mon": ["25:00-26:00"]}}}})
+    outcome = decode(SourceRef("config", 0, 1), b"acme", raw(bad))
+    assert isinstance(outcome, DeadLetter) and outcome.reason_code == "invalid_config"
+    assert "timezone" in outcome.reason and "calendars.office.hours" in outcome.reason
+    good = event("config.updated", config={"timezone": "Europe/Stockholm"})
+    assert not isinstance(decode(SourceRef("config", 0, 1), b"acme", raw(good)), DeadLetter)

@@ -32,3 +32,10 @@ def test_sql_and_migrate_on_embedded_clickhouse(tmp_path):
     assert out.strip().splitlines() == ["two", "2"]
     bad = deskpulse("--data-dir", str(tmp_path), "sql", "SELEC 1", check=False)
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_worker_open_to_the_network_without_tokens_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESKPULSE_WEB_HOST", "0.0.0.0")
+    result = deskpulse("--data-dir", str(tmp_path), "--broker", "kafka://127.0.0.1:1", "worker", check=False)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "DESKPULSE_API_TOKENS" in result.stderr
