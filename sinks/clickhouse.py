@@ -86,13 +86,15 @@ class Warehouse:
 
 
 def stored_rows(limits: str = "limits") -> str:
-    """SQL condition: rows this broker delivered on some partitions, up to each one's stored watermark.
+    """SQL condition: the stored rows of some partitions that the consumer will not be given again.
 
-    Parameters: `source` (String), `parts` (Array(UInt32)) and `limits`
-    (Array(Int64), the watermark of each of `parts`, in the same order).
+    That is every row another broker delivered (an embedded broker is new and empty after a restart, a
+    replaced cluster has a new id: what its predecessors delivered is history), plus this broker's rows
+    up to each partition's stored watermark. Parameters: `source` (String), `parts` (Array(UInt32)) and
+    `limits` (Array(Int64), the watermark of each of `parts`, in the same order).
     """
-    return ("_source = {source:String} AND _partition IN {parts:Array(UInt32)} "
-            f"AND _offset <= arrayElement({{{limits}:Array(Int64)}}, indexOf({{parts:Array(UInt32)}}, _partition))")
+    return ("_partition IN {parts:Array(UInt32)} AND (_source != {source:String} OR "
+            f"_offset <= arrayElement({{{limits}:Array(Int64)}}, indexOf({{parts:Array(UInt32)}}, _partition)))")
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -19,6 +19,7 @@ import faust
 from faust.app.base import BootStrategy
 from prometheus_client import REGISTRY
 
+from sinks import configs as configs_store
 from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
 from streams.core.config_store import ConfigStore
@@ -66,8 +67,11 @@ def create_app(settings: Settings, warehouse: Warehouse,
         web_router_enabled=False, web_tables_enabled=False, web_stats_enabled=False, web_graph_enabled=False,
     )
     config = ConfigStore()
-    configs = ConfigFollower(settings.bootstrap, settings.topic("config"), config, loop=app.loop, beacon=app.beacon)
-    ingest = IngestService(settings, warehouse, config, source_id, configs, loop=app.loop, beacon=app.beacon)
+    ingest = IngestService(settings, warehouse, config, source_id, loop=app.loop, beacon=app.beacon)
+    ingest.configs = ConfigFollower(settings.bootstrap, settings.topic("config"), config,
+                                    lambda: ingest.db_call(configs_store.load_latest, warehouse),
+                                    loop=app.loop, beacon=app.beacon)
+    configs = ingest.configs
     ingest.alerter.register()  # the deskpulse_sla_clocks gauge
     REGISTRY.register(ingest.live)  # deskpulse_live_open_tickets
     app.adhoc_sql = AdhocSql(settings.clickhouse_dsn)  # /sql: its own session, never the ingest one

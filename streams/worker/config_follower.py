@@ -1,6 +1,8 @@
 """Every account's configuration, read from the compacted `config` topic by every worker.
 
-Configurations must reach every worker, not a share of them, so this reader
+First it applies the newest configuration per account that ClickHouse
+holds (they outlive the broker). Configurations must reach every worker, not
+a share of them, so this reader
 is outside any consumer group (no group is created per start): it assigns
 itself every partition, reads from the beginning, and signals `caught_up`
 once it reached the end it saw at start; the ingest service waits for that
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -39,14 +42,22 @@ def apply_config(config: ConfigStore, value: bytes | None) -> bool:
 
 
 class ConfigFollower(Service):
-    def __init__(self, bootstrap: str, topic: str, config: ConfigStore, **kwargs) -> None:
+    def __init__(self, bootstrap: str, topic: str, config: ConfigStore,
+                 load_stored: Callable[[], Awaitable[list[ConfigUpdated]]] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.bootstrap, self.topic, self.config = bootstrap, topic, config
+        self.load_stored = load_stored  # the newest configuration per account that ClickHouse holds
         self.caught_up = asyncio.Event()
         self.consumer: AIOKafkaConsumer | None = None
         self.applied = 0
 
     async def on_start(self) -> None:
+        if self.load_stored is not None:
+            # First what outlives the broker (an embedded one is empty after a restart); the topic then
+            # applies anything newer, by the same rule (newest event time wins).
+            for event in await self.load_stored():
+                if self.config.apply(event):
+                    self.applied += 1
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                          auto_offset_reset="earliest")
         await self.consumer.start()
