@@ -86,3 +86,21 @@ def test_a_ticket_opened_by_a_rep_measures_from_the_customers_first_message():
     answered = [*opened, Step(_ms(60_000), "m1", "customer", "c1"), Step(_ms(90_000), "r1", "rep", "anna")]
     state = fold(answered)
     assert (state.first_response_from, state.first_response_at) == (_ms(60_000), _ms(90_000))
+
+
+def test_a_long_ticket_costs_memory_in_proportion_to_its_events():
+    """Issue 10, finding 5: each event copied the ticket's history, ids and snapshots (16,000 messages took
+    1 GB). Memory, not time, is checked here: the benchmark figures are in docs/performance.md."""
+    import tracemalloc
+
+    from streams.core.folds import TicketFold
+
+    fold = TicketFold()
+    fold.add(Step(T0, "c", "created", stage="new"))
+    tracemalloc.start()
+    for i in range(20_000):
+        fold.add(Step(T0 + timedelta(seconds=i + 1), f"m{i}", "customer" if i % 2 == 0 else "rep", "x", "email"))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(fold.replies.intervals) == 19_999
+    assert peak < 40_000_000, f"{peak / 1e6:.0f} MB for 20,000 messages"
