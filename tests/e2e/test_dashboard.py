@@ -17,6 +17,7 @@ from tests.support.waiting import wait_until
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="make test installs Debian's chromium-driver")
 def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start_worker, tmp_path):
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
@@ -33,8 +34,14 @@ def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start
         browser.get(f"{worker.web}/dashboard/acme")
 
         def shown(name: str) -> str:
-            return browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"] .value').get_attribute(
-                "data-value")
+            # the page re-renders every second: an element found just before a render is stale, look again
+            for _ in range(5):
+                try:
+                    return browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"] .value').get_attribute(
+                        "data-value")
+                except StaleElementReferenceException:
+                    continue
+            raise AssertionError(f"the figure {name} kept being re-rendered")
 
         wait_until(lambda: shown("new_tickets") == "2", 10, "the page to show today's figures")
         _, api = get(f"{worker.web}/api/accounts/acme/summary")
