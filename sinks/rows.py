@@ -107,6 +107,16 @@ class ColumnBatch:
     def append(self, row: tuple) -> None:
         self._rows.append(row)
 
+    def split(self) -> tuple[ColumnBatch, ColumnBatch]:
+        """Two halves (to isolate a row ClickHouse refuses)."""
+        half = len(self._rows) // 2
+        return (ColumnBatch(self.columns, self.nullable, self._rows[:half]),
+                ColumnBatch(self.columns, self.nullable, self._rows[half:]))
+
+    def only_row(self) -> tuple:
+        [row] = self._rows
+        return row
+
     @property
     def rows(self) -> int:
         return len(self._rows)

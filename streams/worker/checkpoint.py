@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.topics import DEAD_LETTER_TOPIC
 from sinks.clickhouse import Warehouse
-from sinks.rows import ColumnBatch
+from sinks.errors import is_deterministic, one_line
+from sinks.rows import DEAD_LETTER_TABLE, RAW_COLUMNS, ColumnBatch, table_columns
+from streams.core.decode import MAX_REASON
 from streams.worker import metrics
 from streams.worker.batch import Batch
 from streams.worker.settings import Settings
@@ -38,12 +42,18 @@ MAX_DEAD_LETTER_VALUE = 512 * 1024
 MAX_DEAD_LETTER_KEY = 1024
 
 
+class FlushAborted(RuntimeError):
+    """The worker is stopping while a step cannot finish: nothing is committed, the batch comes again."""
+
+
 class Checkpoint:
     def __init__(self, settings: Settings, warehouse: Warehouse, db_call: Callable[..., Awaitable],
                  alerter: SlaAlerter) -> None:
         self.settings, self.warehouse, self.db_call, self.alerter = settings, warehouse, db_call, alerter
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
+        self.stopping = asyncio.Event()  # set on shutdown: a retrying step gives up (its batch comes again)
+        self.failing_since: float | None = None  # monotonic time the inserts started failing (for /healthz)
 
     async def commit(self, batch: Batch, touched: Iterable) -> int:
         """Run the four steps for one batch; returns the raw rows written."""
@@ -103,23 +113,57 @@ class Checkpoint:
         tables = sorted(batch.tables.items(), key=lambda tc: tc[0] not in STATE_TABLES)
         for table, columns in tables:
             if columns.rows:
-                await self._insert_with_retry(table, columns)
-                metrics.ROWS_WRITTEN.labels(table).inc(columns.rows)
+                stored = await self._insert(table, columns)
+                metrics.ROWS_WRITTEN.labels(table).inc(stored)
                 if table not in STATE_TABLES:
-                    written += columns.rows
+                    written += stored
         return written
 
-    async def _insert_with_retry(self, table: str, columns: ColumnBatch) -> None:
+    async def _insert(self, table: str, columns: ColumnBatch) -> int:
+        """Insert, retrying transient failures with backoff; a deterministic failure is narrowed down by
+        halving until the rows ClickHouse refuses are found, and those are dead-lettered. Returns rows stored."""
         delay = 0.2
         while True:
+            if self.stopping.is_set():
+                raise FlushAborted(f"stopping while the insert into {table} was failing")
             try:
                 await self.db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
-                return
-            except Exception as exc:  # keep the batch and retry: never drop rows
+                self.failing_since = None
+                return columns.rows
+            except Exception as exc:
+                if is_deterministic(exc):
+                    if columns.rows == 1:
+                        await self._reject(table, columns.only_row(), exc)
+                        return 0
+                    first, second = columns.split()
+                    return await self._insert(table, first) + await self._insert(table, second)
                 metrics.SINK_ERRORS.inc()
-                log.error("insert into %s failed (%s); retrying in %.1fs", table, exc, delay)
-                await asyncio.sleep(delay)
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
+                log.error("insert into %s failed (%s); retrying in %.1fs", table, one_line(exc), delay)
+                try:  # wakes at once when the worker is asked to stop
+                    await asyncio.wait_for(self.stopping.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
                 delay = min(delay * 2, 10.0)
+
+    async def _reject(self, table: str, row: tuple, exc: BaseException) -> None:
+        """A row ClickHouse refuses whatever happens: kept in `dead_letters` with the server's reason, counted."""
+        metrics.ROWS_REJECTED.labels(table).inc()
+        reason = f"insert into {table} refused: {one_line(exc)}"
+        log.error("%s; the row is kept in dead_letters", reason)
+        if table in RAW_COLUMNS:  # raw rows end with their source position
+            source_id, topic, partition, offset = row[-4:]
+        else:
+            source_id, topic, partition, offset = "", table, 0, 0
+        dead = (datetime.now(UTC), "insert_rejected", reason[:MAX_REASON], "", repr(row)[:MAX_DEAD_LETTER_VALUE],
+                source_id, topic, partition, offset)
+        rows = ColumnBatch(table_columns(DEAD_LETTER_TABLE))
+        rows.append(dead)
+        try:
+            await self.db_call(self.warehouse.insert_columns, DEAD_LETTER_TABLE, rows.columns, rows.data)
+        except Exception as again:  # noqa: BLE001 - the count and the log line above still tell
+            log.error("the refused row could not be kept either: %s", one_line(again))
 
     async def commit_offsets(self, batch: Batch) -> None:
         assert self.consumer is not None

@@ -34,7 +34,7 @@ from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.worker import metrics
 from streams.worker.batch import Batch, BatchBuilder
-from streams.worker.checkpoint import Checkpoint
+from streams.worker.checkpoint import Checkpoint, FlushAborted
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.live_keeper import LiveKeeper
 from streams.worker.progress import ProgressStore
@@ -122,6 +122,7 @@ class IngestService(Service):
         for store in (self.progress, self.tickets, self.live, self.alerter):  # dependency order
             self.partition_state.register(store)
         self.checkpoint = Checkpoint(settings, warehouse, self.db_call, self.alerter)
+        self.loop_lag = 0.0
 
     @property
     def ready(self) -> bool:
@@ -159,6 +160,9 @@ class IngestService(Service):
         await self.consumer.start()
 
     async def on_stop(self) -> None:
+        # A step that cannot finish (ClickHouse down) gives up instead of holding the stop: nothing is
+        # committed, and the batch comes again after the restart.
+        self.checkpoint.stopping.set()
         if self.consumer is not None:
             await self._finish_flushes()
             await self.consumer.stop()  # leaves the group; revokes run first
@@ -205,17 +209,42 @@ class IngestService(Service):
 
     async def _start_flush(self) -> None:
         """Hand the current batch to a flush task; at most one flush in flight."""
-        if self._flushing is not None:
-            await self._flushing
+        await self._wait_flush()
         batch, self.batch = self.batch, Batch()
-        if batch.records:
+        if batch.records and not self.checkpoint.stopping.is_set():
             self._flushing = asyncio.ensure_future(self._flush(batch))
+
+    async def _wait_flush(self) -> None:
+        flushing, self._flushing = self._flushing, None
+        if flushing is not None:
+            try:
+                await flushing
+            except FlushAborted as exc:
+                log.warning("flush not committed: %s (its records come again)", exc)
 
     async def _finish_flushes(self) -> None:
         await self._start_flush()
-        if self._flushing is not None:
-            await self._flushing
-            self._flushing = None
+        await self._wait_flush()
+
+    @Service.task
+    async def _watch_loop(self) -> None:
+        """Event-loop lag: how late a 0.5 s sleep wakes (a blocking call shows here first)."""
+        while not self.should_stop:
+            started = time.monotonic()
+            await asyncio.sleep(0.5)
+            self.loop_lag = max(time.monotonic() - started - 0.5, 0.0)
+            metrics.EVENT_LOOP_LAG.set(self.loop_lag)
+
+    def health(self) -> dict:
+        """What /healthz answers: unhealthy while ClickHouse inserts keep failing or the loop stalls."""
+        failing = self.checkpoint.failing_since
+        failing_for = round(time.monotonic() - failing, 1) if failing is not None else 0.0
+        problems = []
+        if failing_for > 0:
+            problems.append(f"ClickHouse inserts failing for {failing_for}s")
+        if self.loop_lag > 2.0:
+            problems.append(f"event loop {self.loop_lag:.1f}s late")
+        return {"ok": not problems, "problems": problems, "ready": self.ready}
 
     async def _flush(self, batch: Batch) -> None:
         started = time.monotonic()

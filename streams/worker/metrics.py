@@ -24,6 +24,9 @@ DEAD_LETTER_SEND_FAILURES = Counter("deskpulse_dead_letter_send_failures_total",
                                    "Dead letters the broker refused (they stay in the dead_letters table)")
 SLA_ALERT_SEND_FAILURES = Counter("deskpulse_sla_alert_send_failures_total",
                                   "SLA alerts not sent after bounded retries (tried again on the next evaluation)")
+ROWS_REJECTED = Counter("deskpulse_rows_rejected_total",
+                        "Rows ClickHouse refused deterministically (kept in dead_letters)", ["table"])
+EVENT_LOOP_LAG = Gauge("deskpulse_event_loop_lag_seconds", "How late the worker's event loop ran a 0.5 s timer")
 WEBHOOK_FAILURES = Counter("deskpulse_webhook_failures_total", "Failed webhook POSTs (retried)")
 FACTS_WRITTEN = Counter("deskpulse_ticket_facts_written_total", "Ticket facts rows written")
 EVENTS_PRODUCED = Counter("deskpulse_events_produced_total", "Records the worker produced", ["topic", "type"])

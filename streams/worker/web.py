@@ -211,7 +211,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
 
     @app.page("/healthz")
     async def healthz(self, request):
-        return self.json({"ok": True})
+        health = ingest.health()
+        return self.json(health, status=200 if health["ok"] else 503)
 
     @app.page("/sql")
     class ReadOnlySql(faust.web.View):

@@ -1,0 +1,62 @@
+"""A row ClickHouse refuses whatever happens is isolated and dead-lettered; the rest of the batch is stored.
+
+Issue 10, finding 7: a deterministic insert error (a value that does not fit
+its column) was retried forever and stopped the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sinks.errors import is_deterministic
+from streams.core.decode import SourceRef
+from streams.worker import metrics
+from streams.worker.batch import Batch, BatchBuilder
+from streams.worker.checkpoint import Checkpoint
+from streams.worker.settings import Settings
+from streams.worker.sla_alerter import SlaAlerter
+from tests.support.events import event, raw
+
+
+def _calls(n: int) -> Batch:
+    builder, batch = BatchBuilder(100, "src"), Batch()
+    for i in range(n):
+        call = event("call.ended", call_id=f"call{i}", rep_id="anna", outcome="completed",
+                     started_at="2026-11-02T09:59:00+00:00", duration_s=60)
+        builder.add(batch, SourceRef("calls", 0, i), f"call{i}".encode(), raw(call))
+    return batch
+
+
+def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_warehouse):
+    batch = _calls(9)
+    rows = batch.tables["call_events"]._rows
+    duration = batch.tables["call_events"].columns.index("duration_s")
+    bad = list(rows[6])
+    bad[duration] = "sixty"  # cannot be encoded as Float64, whatever happens
+    rows[6] = tuple(bad)
+
+    async def db_call(fn, *args):
+        return fn(*args)
+
+    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    before = metrics.ROWS_REJECTED.labels("call_events")._value.get()
+    stored = asyncio.run(checkpoint.insert(batch))
+    assert stored == 8
+    kept = clean_warehouse.query("SELECT call_id FROM call_events ORDER BY _offset").result_rows
+    assert [r[0] for r in kept] == [f"call{i}" for i in range(9) if i != 6]
+    [(code, reason, topic, offset)] = clean_warehouse.query(
+        "SELECT reason_code, reason, _topic, _offset FROM dead_letters").result_rows
+    assert code == "insert_rejected" and reason.startswith("insert into call_events refused") and \
+        (topic, offset) == ("calls", 6)
+    assert metrics.ROWS_REJECTED.labels("call_events")._value.get() == before + 1
+    assert checkpoint.failing_since is None
+
+
+def test_transient_and_deterministic_errors_are_told_apart():
+    from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
+
+    assert is_deterministic(DataError("Invalid None value in non-Nullable column"))
+    assert is_deterministic(DatabaseError("Code: 53. DB::Exception: Type mismatch"))
+    assert not is_deterministic(OperationalError("Connection refused"))
+    assert not is_deterministic(DatabaseError("Code: 241. DB::Exception: Memory limit exceeded"))
+    assert not is_deterministic(DatabaseError("Code: 252. DB::Exception: Too many parts"))
