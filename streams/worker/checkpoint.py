@@ -54,6 +54,7 @@ class Checkpoint:
         self.producer: AIOKafkaProducer | None = None
         self.stopping = asyncio.Event()  # set on shutdown: a retrying step gives up (its batch comes again)
         self.failing_since: float | None = None  # monotonic time the inserts started failing (for /healthz)
+        self.committed: dict[TopicPartition, int] = {}  # the offsets this worker committed last (for the lag)
 
     async def commit(self, batch: Batch, touched: Iterable) -> int:
         """Run the four steps for one batch; returns the raw rows written."""
@@ -174,6 +175,7 @@ class Checkpoint:
             return
         try:
             await self.consumer.commit(offsets)
+            self.committed.update(offsets)
         except (CommitFailedError, KafkaError) as exc:
             # The rows are stored; a redelivery will be recognised and skipped.
             log.warning("offset commit failed (%s); redelivered records will be skipped by the sink", exc)

@@ -123,6 +123,9 @@ class IngestService(Service):
             self.partition_state.register(store)
         self.checkpoint = Checkpoint(settings, warehouse, self.db_call, self.alerter)
         self.loop_lag = 0.0
+        self._end_reader: AIOKafkaConsumer | None = None  # reads partition ends for the lag
+        self._ends_cache: dict[TopicPartition, int] = {}
+        self._ends_at = 0.0
 
     @property
     def ready(self) -> bool:
@@ -168,6 +171,8 @@ class IngestService(Service):
             await self.consumer.stop()  # leaves the group; revokes run first
         if self.producer is not None:
             await self.producer.stop()
+        if self._end_reader is not None:
+            await self._end_reader.stop()
         self._db.shutdown(wait=True)
         gc.enable()
 
@@ -345,15 +350,46 @@ class IngestService(Service):
         return batch.ticket_events, batch.message_events
 
     async def lag(self) -> dict[str, int]:
-        """Records not yet consumed, per assigned partition (also exported as a gauge)."""
+        """Records not yet committed, per assigned partition, to the real end of each (also a gauge).
+
+        Measured from the offset committed after ClickHouse has the rows, not from the fetch position:
+        fetched records waiting in a batch are not done. And to the real end: Tansu answers the end-offset
+        query with its last batch's base offset + 1, so the end is read off that batch itself.
+        """
         if self.consumer is None:
             return {}
+        assigned = list(self.consumer.assignment())
+        ends = await self._ends(assigned)
         lag = {}
-        for tp in self.consumer.assignment():
-            high = self.consumer.highwater(tp)
-            if high is None:
-                continue
-            value = max(high - await self.consumer.position(tp), 0)
+        for tp in assigned:
+            done = self.checkpoint.committed.get(tp)
+            if done is None:
+                done = await self.consumer.committed(tp) or 0
+            value = max(ends.get(tp, 0) - done, 0)
             lag[f"{tp.topic}/{tp.partition}"] = value
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(value)
         return lag
+
+    async def _ends(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The offset after each partition's last record, cached for a second (read outside any group)."""
+        now = time.monotonic()
+        if now - self._ends_at < 1.0 and all(tp in self._ends_cache for tp in partitions):
+            return self._ends_cache
+        if self._end_reader is None:
+            self._end_reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
+                                                enable_auto_commit=False)
+            await self._end_reader.start()
+        reader = self._end_reader
+        reader.assign(partitions)
+        reported = await reader.end_offsets(partitions)
+        ends = dict(reported)
+        pending = [tp for tp in partitions if reported[tp] > 0]
+        for tp in pending:
+            reader.seek(tp, reported[tp] - 1)  # inside the last batch: fetching it shows where it ends
+        if pending:
+            fetched = await reader.getmany(*pending, timeout_ms=500)
+            for tp, records in fetched.items():
+                if records:
+                    ends[tp] = max(ends[tp], records[-1].offset + 1)
+        self._ends_cache, self._ends_at = ends, now
+        return ends
