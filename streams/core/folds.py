@@ -97,8 +97,12 @@ class TicketFolds:
         """`merged` is folded into `primary`: its messages so far count on the primary.
 
         `merged_steps` are the merged ticket's messages when its fold is not
-        here (another worker owns its partition; read from ClickHouse).
+        here (another worker owns its partition; read from ClickHouse). A merge
+        that would close a cycle (B into A after A into B) is ignored: the
+        first merge wins, and neither ticket vanishes.
         """
+        if self._merged_into_chain(account_id, primary, merged):
+            return
         target = self._fold(partition, (account_id, primary))
         found = self.get((account_id, merged))
         if found is not None:
@@ -108,6 +112,19 @@ class TicketFolds:
         for step in merged_steps or ():
             target.add(step)
         self.touched[(account_id, primary)] = partition
+
+    def _merged_into_chain(self, account_id: str, ticket: str, target: str) -> bool:
+        """Whether `ticket` is (through any chain of merges) merged into `target`."""
+        seen = set()
+        while ticket not in seen:
+            seen.add(ticket)
+            found = self.get((account_id, ticket))
+            if found is None or not found[1].merged_into:
+                return False
+            ticket = found[1].merged_into
+            if ticket == target:
+                return True
+        return True  # already a cycle: do not add to it
 
     def forget(self, partition: int) -> None:
         self.partitions.pop(partition, None)

@@ -124,3 +124,17 @@ def test_a_new_configuration_restates_every_ticket_of_its_account():
     config.apply(ConfigUpdated.model_validate(config_event(example("acme"))))
     assert rows() == {"closed-one": 0.0}  # re-stated on billing's office hours; globex untouched
     assert rows() == {}
+
+
+def test_a_merge_cycle_is_ignored_and_neither_ticket_vanishes():
+    folds = TicketFolds()
+    for ticket in ("A", "B"):
+        folds.add(0, ("acme", ticket), Step(T0, f"c{ticket}", "created", stage="new"))
+    folds.merge(0, "acme", "B", "A")  # A into B
+    folds.merge(0, "acme", "A", "B")  # then B into A: would close a cycle
+    a, b = folds.get(("acme", "A"))[1], folds.get(("acme", "B"))[1]
+    assert (a.merged_into, b.merged_into) == ("B", "")  # the first merge wins; B stays a live ticket
+    folds.add(0, ("acme", "C"), Step(T0, "cC", "created", stage="new"))
+    folds.merge(0, "acme", "C", "B")  # B into C
+    folds.merge(0, "acme", "A", "C")  # C into A: A -> B -> C already, a cycle again
+    assert folds.get(("acme", "C"))[1].merged_into == ""
