@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kafka import KafkaProducer
 
 from tests.support.events import created
+from tests.support.live import get, stamp
 from tests.support.pipeline import dead_letter_messages, encoded, produce, sql
 from tests.support.waiting import wait_until
 
@@ -43,3 +46,60 @@ def test_oversized_records_are_dead_lettered_and_the_partition_goes_on(stack, st
         headers = dict(letter.headers)
         assert letter.value == b"" and b"dead_letters table" in headers["deskpulse.original"]
     assert worker.stats()["dead_lettered"] == 2
+
+
+TOPICS = ["tickets", "messages", "feedback", "availability", "calls", "agent", "config"]
+KINDS = ["ticket.created", "ticket.updated", "ticket.merged", "message.created", "feedback.submitted",
+         "rep.status_changed", "call.ended", "agent.unanswered", "config.updated"]
+extreme = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=50),
+                    st.text(min_size=1, max_size=20).map(lambda s: (s * 300_000)[:300_000]),  # big
+                    st.sampled_from(["1970-01-01T00:00:00+00:00", "9999-12-31T23:59:59+14:00", "\x00", "🎫" * 999]),
+                    st.lists(st.integers(), max_size=3),
+                    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
+
+
+@st.composite
+def hostile_record(draw):
+    """(topic, key, value): random bytes, random JSON, or a valid-shaped event with extreme field values."""
+    topic = draw(st.sampled_from(TOPICS))
+    key = draw(st.binary(max_size=40))
+    shape = draw(st.sampled_from(["bytes", "json", "event"]))
+    if shape == "bytes":
+        return topic, key, draw(st.binary(max_size=3_000))
+    if shape == "json":
+        return topic, key, json.dumps(draw(extreme)).encode()
+    base = {**created("fz"), "type": draw(st.sampled_from(KINDS))}
+    fields = draw(st.dictionaries(st.sampled_from(["event_id", "account_id", "occurred_at", "ticket_id", "owner_id",
+                                                    "subject", "status", "direction", "score", "scale", "config",
+                                                    "duration_s", "started_at", "question", "merged_ticket_id"]),
+                                  extreme, max_size=4))
+    return topic, key, json.dumps({**base, **fields}, default=str).encode()
+
+
+def test_fuzzed_records_are_each_stored_or_dead_lettered_and_a_canary_still_arrives(stack, start_worker):
+    worker = start_worker(stack)
+    sent = {"records": 0, "rounds": 0}
+
+    @settings(max_examples=3, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(hostile_record(), min_size=40, max_size=40))
+    def round_of(records):
+        sent["rounds"] += 1
+        for topic, key, value in records:
+            _produce_large(stack, topic, key, value)
+        canary = f"canary{sent['rounds']}"
+        produce(stack, encoded([{**created(canary, at=stamp()), "account_id": "acme"}]))
+        sent["records"] += len(records) + 1
+        stats = worker.wait_processed(sent["records"], timeout=120)
+        # every record is accounted for: stored, dead-lettered, or a duplicate of one stored
+        assert stats["records"] == stats["events"] + stats["dead_lettered"] + stats["duplicates"] + \
+            stats["already_stored"], stats
+        wait_until(lambda: sql(stack, f"SELECT count() AS n FROM ticket_events WHERE ticket_id = '{canary}'")[0]["n"]
+                   in (1, "1"), 30, "the canary in ClickHouse")
+        wait_until(lambda: canary in {t["ticket_id"] for t in get(
+            f"{worker.web}/api/accounts/acme/tickets?figure=new_tickets&per_page=500")[1]["tickets"]},
+            30, "the canary in the live API")
+
+    round_of()
+    stored_dead = int(sql(stack, "SELECT count() AS n FROM dead_letters")[0]["n"])
+    assert stored_dead == worker.stats()["dead_lettered"]  # the table holds every dead letter counted
