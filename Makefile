@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.tools
 # chromium and its chromedriver load the dashboard page.
 DEBS := prometheus chromium chromium-driver
 
-.PHONY: setup demo test test-unit lint bench bench-live screenshots clean
+.PHONY: setup demo test test-unit lint bench bench-live chaos screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(STAMP)
 
 bench-live: $(STAMP)
 	$(BIN)/deskpulse bench-live $(ARGS)
+
+# kill -9 under load, many times; prints chaos: kills=K events=N lost=0 duplicated=0 ...
+chaos: $(STAMP)
+	$(BIN)/deskpulse chaos $(ARGS)
 
 # Refreshes docs/dashboard.png (tests never write tracked files).
 screenshots: $(TOOLS)

@@ -282,6 +282,19 @@ def bench(ctx: click.Context, events, alert_tickets, faust_agent) -> None:
                        faust_agent=faust_agent))
 
 
+@cli.command()
+@click.option("--kills", type=int, default=25, show_default=True)
+@click.option("--events", type=int, default=100_000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.pass_context
+def chaos(ctx: click.Context, kills, events, seed) -> None:
+    """kill -9 the worker at random points under load; check nothing is lost, doubled or computed differently."""
+    from deskpulse.chaos import run_chaos
+
+    result = run_chaos(_settings(ctx), kills=kills, events=events, seed=seed, echo=click.echo)
+    sys.exit(0 if result.ok else 1)
+
+
 @cli.command("bench-live")
 @click.option("--probes", type=int, default=5000, show_default=True)
 @click.pass_context
