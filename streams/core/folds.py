@@ -59,6 +59,9 @@ class TicketFolds:
     def __init__(self) -> None:
         self.partitions: dict[int, dict[Key, TicketFold]] = {}
         self.touched: dict[Key, int] = {}  # key -> partition
+        # Merges whose merged ticket has no fold here yet (its partition is consumed behind the merge's, or
+        # another worker owns it): merged key -> primary id, applied when its fold is created.
+        self.pending_merges: dict[Key, str] = {}
 
     def __len__(self) -> int:
         return sum(len(p) for p in self.partitions.values())
@@ -75,6 +78,10 @@ class TicketFolds:
         fold = folds.get(key)
         if fold is None:
             fold = folds[key] = TicketFold()
+            primary = self.pending_merges.pop(key, None)
+            if primary is not None:
+                fold.merged_into = primary  # its messages from now on count on the primary
+                self.touched[key] = partition
         return fold
 
     def add(self, partition: int, key: Key, step: Step) -> None:
@@ -109,6 +116,8 @@ class TicketFolds:
             found[1].merged_into = primary
             self.touched[(account_id, merged)] = found[0]
             merged_steps = found[1].message_steps()
+        else:
+            self.pending_merges[(account_id, merged)] = primary
         for step in merged_steps or ():
             target.add(step)
         self.touched[(account_id, primary)] = partition

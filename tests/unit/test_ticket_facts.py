@@ -138,3 +138,17 @@ def test_a_merge_cycle_is_ignored_and_neither_ticket_vanishes():
     folds.merge(0, "acme", "C", "B")  # B into C
     folds.merge(0, "acme", "A", "C")  # C into A: A -> B -> C already, a cycle again
     assert folds.get(("acme", "C"))[1].merged_into == ""
+
+
+def test_a_merge_seen_before_the_merged_tickets_events_still_brings_them_to_the_primary():
+    """The merge (keyed by the primary) can be consumed before the merged ticket's own partition catches up."""
+    folds = TicketFolds()
+    folds.add(0, ("acme", "P"), Step(T0, "cP", "created", stage="new"))
+    folds.merge(0, "acme", "P", "Q")  # Q not seen yet
+    folds.add(1, ("acme", "Q"), Step(T0, "cQ", "created", stage="new"))
+    folds.add(1, ("acme", "Q"), Step(T0 + timedelta(minutes=1), "q1", "customer", "c1"))
+    folds.add(1, ("acme", "Q"), Step(T0 + timedelta(minutes=5), "q2", "rep", "anna"))
+    primary, merged = folds.get(("acme", "P"))[1], folds.get(("acme", "Q"))[1]
+    assert merged.merged_into == "P"
+    assert [(i.metric, i.started_at) for i in primary.replies.intervals] == [
+        ("customer_wait", T0 + timedelta(minutes=1))]
