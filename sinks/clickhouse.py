@@ -51,9 +51,8 @@ class Warehouse:
     def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         return self.client.command(sql, parameters=parameters)
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *,
-              settings: Mapping[str, Any] | None = None):
-        return self.client.query(sql, parameters=parameters, settings=dict(settings) if settings else None)
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None):
+        return self.client.query(sql, parameters=parameters)
 
     def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         self.client.insert(table, data, column_names=list(columns), column_oriented=True)

@@ -1,13 +1,14 @@
 """The hot path: a batched consumer of all event topics, sinking to ClickHouse.
 
-Faust dispatches every record through its conductor and a per-agent queue,
-which costs ~100 µs per event here (≈9k events/s even with `stream.take`).
-This service, run by the Faust worker, instead takes records from the broker
-in batches with aiokafka (Faust's own client) and hands each batch to the
-pure core (`streams.worker.batch`), then writes column-oriented inserts. Offsets are
-committed only after ClickHouse has the rows and the dead-letter topic has
-the rejects, and the sink skips what it already stored (see streams.worker.batch),
-so a crash at any point neither loses nor duplicates a row.
+A Faust agent dispatching every record costs ~0.055 of the raw-consumer
+ceiling (docs/decisions/0001-faust-hosts-the-worker-the-hot-path-is-batched.md).
+This service, run by the Faust worker, takes records in batches with aiokafka
+(Faust's own client) and only moves data: records -> `Batch` (batch.py) ->
+ticket state (tickets.py) and the live keeper -> the numbered commit steps
+(checkpoint.py). Partition assignments go to every partition store through
+one state manager (state_manager.py). Offsets are committed only after
+ClickHouse has the rows, and the sink skips what it already stored, so a
+crash at any point neither loses nor duplicates a row.
 """
 
 from __future__ import annotations
@@ -93,12 +94,12 @@ class _Rebalance(ConsumerRebalanceListener):
 
 class IngestService(Service):
     def __init__(self, settings: Settings, warehouse: Warehouse, config: ConfigStore, source_id: str,
-                 configs: ConfigFollower | None = None, **kwargs) -> None:
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.warehouse = warehouse
         self.config = config
-        self.configs = configs
+        self.configs: ConfigFollower | None = None  # set by create_app; its start waits for it
         self.stats = Stats()
         self.builder = BatchBuilder(settings.dedupe_window, source_id)
         self.batch = Batch()

@@ -1,8 +1,7 @@
 """Reading ranges of partitions back from the broker, outside any consumer group.
 
-The worker reads its own history this way: the configurations before the
-first event, the alerts already raised on a partition, and what another
-worker consumed of a partition that moved here.
+The worker reads its own history this way: the alerts already raised on a
+partition, and what another worker consumed of a partition that moved here.
 """
 
 from __future__ import annotations
@@ -47,16 +46,3 @@ async def read_ranges(bootstrap: str, ranges: Mapping[TopicPartition, tuple[int 
                     pending.discard(tp)
     finally:
         await reader.stop()
-
-
-async def read_topic(bootstrap: str, topic: str) -> AsyncIterator[ConsumerRecord]:
-    """Every record of every partition of a topic, up to its end now."""
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await probe.start()
-    try:
-        await probe.topics()  # metadata for every topic
-        partitions = probe.partitions_for_topic(topic) or set()
-    finally:
-        await probe.stop()
-    async for record in read_ranges(bootstrap, {TopicPartition(topic, p): (None, None) for p in partitions}):
-        yield record

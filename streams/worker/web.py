@@ -81,8 +81,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     @app.page("/config/{account_id}")
     async def account_config(self, request, account_id):
         """The configuration this worker applies to an account (defaults if none was published)."""
-        if not _authorized(request, account_id):
-            return self.json({"error": "a valid token for this account is required"}, status=401)
+        if (refused := _refused(request, account_id)) is not None:
+            return self.json(refused, status=401)
         applied = config.applied(account_id)
         body = config.get(account_id).model_dump(mode="json", exclude_none=True)
         return self.json({"account_id": account_id, "applied": applied, "config": body})
