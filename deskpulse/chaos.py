@@ -137,6 +137,13 @@ def _run_to_end(settings: Settings, workdir: Path, name: str) -> None:
         worker.stop()
 
 
+def _differing_columns(ours: tuple | None, theirs: tuple | None) -> str:
+    if ours is None or theirs is None:
+        return "only in the " + ("clean" if ours is None else "chaos") + " run"
+    pairs = zip(FACT_COLUMNS, ours, theirs, strict=True)
+    return ", ".join(f"{c}: chaos={a!r} clean={b!r}" for c, a, b in pairs if a != b)
+
+
 def run_chaos(settings: Settings, *, kills: int, events: int, seed: int, echo: Callable[[str], None],
               workdir: Path | None = None) -> ChaosResult:
     own_dir = workdir is None
@@ -188,7 +195,10 @@ def run_chaos(settings: Settings, *, kills: int, events: int, seed: int, echo: C
         alert_counts = Counter(alerts)
         ours = {row[0]: row for row in facts}
         theirs = {row[0]: row for row in clean_facts}
-        mismatch = sum(1 for t in set(ours) | set(theirs) if ours.get(t) != theirs.get(t))
+        differing = sorted(t for t in set(ours) | set(theirs) if ours.get(t) != theirs.get(t))
+        mismatch = len(differing)
+        for ticket in differing[:5]:  # enough to start looking; the data dirs are kept with --workdir
+            echo(f"chaos: facts differ for {ticket}: {_differing_columns(ours.get(ticket), theirs.get(ticket))}")
         result = ChaosResult(kills, len(records), lost, duplicated, len(alerts),
                              sum(n - 1 for n in alert_counts.values()), len(theirs), mismatch)
         echo(f"chaos: {result.tickets} tickets, {result.alerts} alerts raised")

@@ -286,12 +286,16 @@ def bench(ctx: click.Context, events, alert_tickets, faust_agent) -> None:
 @click.option("--kills", type=int, default=25, show_default=True)
 @click.option("--events", type=int, default=100_000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep both runs' data dirs and logs here (default: a temporary dir, removed).")
 @click.pass_context
-def chaos(ctx: click.Context, kills, events, seed) -> None:
+def chaos(ctx: click.Context, kills, events, seed, keep) -> None:
     """kill -9 the worker at random points under load; check nothing is lost, doubled or computed differently."""
     from deskpulse.chaos import run_chaos
 
-    result = run_chaos(_settings(ctx), kills=kills, events=events, seed=seed, echo=click.echo)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    result = run_chaos(_settings(ctx), kills=kills, events=events, seed=seed, echo=click.echo, workdir=keep)
     sys.exit(0 if result.ok else 1)
 
 

@@ -107,6 +107,11 @@ class ColumnBatch:
     def append(self, row: tuple) -> None:
         self._rows.append(row)
 
+    def drop(self, column: str, value: object) -> None:
+        """Leave out the rows whose `column` equals `value` (an event refused after it was sorted in)."""
+        i = self.columns.index(column)
+        self._rows = [r for r in self._rows if r[i] != value]
+
     def split(self) -> tuple[ColumnBatch, ColumnBatch]:
         """Two halves (to isolate a row ClickHouse refuses)."""
         half = len(self._rows) // 2

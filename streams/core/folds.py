@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from streams.core.replies import ReplyState, Step, add_step
 
 Key = tuple[str, str]  # (account_id, ticket_id)
+# Steps (messages and status changes) one ticket keeps: its memory and its facts row stay bounded however long
+# it lives (a mail loop, or 131k close/reopen flips). Zendesk stops a ticket at 5,000 comments for the same reason.
+MAX_TICKET_STEPS = 10_000
 MESSAGE_KINDS = frozenset({"customer", "rep", "ignored"})
 
 
@@ -26,6 +29,11 @@ class TicketFold:
 
     def message_steps(self) -> list[Step]:
         return [s for s in self.replies.history if s.kind in MESSAGE_KINDS]
+
+
+def _full(fold: TicketFold, step: Step) -> bool:
+    log = fold.replies.log
+    return log is not None and len(log.history) >= MAX_TICKET_STEPS and step.event_id not in log.seen
 
 
 def message_step(direction: str, sender_type: str, at, event_id: str, sender_id: str, channel: str) -> Step:
@@ -84,9 +92,14 @@ class TicketFolds:
                 self.touched[key] = partition
         return fold
 
-    def add(self, partition: int, key: Key, step: Step) -> None:
-        """A step of this ticket; a merged ticket's messages also count on its primary."""
+    def add(self, partition: int, key: Key, step: Step) -> bool:
+        """A step of this ticket; a merged ticket's messages also count on its primary.
+
+        False: refused, the ticket holds MAX_TICKET_STEPS already (the caller dead-letters the event).
+        """
         fold = self._fold(partition, key)
+        if _full(fold, step):
+            return False
         before = fold.replies.snapshots[-1] if fold.replies.snapshots else None
         fold.add(step)
         # A step that leaves the metrics as they were (a series goes on, a
@@ -95,21 +108,24 @@ class TicketFolds:
             self.touched[key] = partition
         if fold.merged_into and step.kind in ("customer", "rep", "ignored"):
             found = self.get((key[0], fold.merged_into))
-            if found is not None:
+            if found is not None and not _full(found[1], step):
                 found[1].add(step)
                 self.touched[(key[0], fold.merged_into)] = found[0]
+        return True
 
     def merge(self, partition: int, account_id: str, primary: str, merged: str,
-              merged_steps: list[Step] | None = None) -> None:
+              merged_steps: list[Step] | None = None) -> bool:
         """`merged` is folded into `primary`: its messages so far count on the primary.
 
         `merged_steps` are the merged ticket's messages when its fold is not
         here (another worker owns its partition; read from ClickHouse). A merge
-        that would close a cycle (B into A after A into B) is ignored: the
-        first merge wins, and neither ticket vanishes.
+        that would close a cycle (B into A after A into B) is refused (False):
+        the first merge wins, and neither ticket vanishes. The caller
+        dead-letters the refused merge, so the stored merges, which the
+        reports follow, are the ones applied here.
         """
         if self._merged_into_chain(account_id, primary, merged):
-            return
+            return False
         target = self._fold(partition, (account_id, primary))
         found = self.get((account_id, merged))
         if found is not None:
@@ -119,18 +135,22 @@ class TicketFolds:
         else:
             self.pending_merges[(account_id, merged)] = primary
         for step in merged_steps or ():
-            target.add(step)
+            if not _full(target, step):
+                target.add(step)
         self.touched[(account_id, primary)] = partition
+        return True
 
     def _merged_into_chain(self, account_id: str, ticket: str, target: str) -> bool:
-        """Whether `ticket` is (through any chain of merges) merged into `target`."""
+        """Whether `ticket` is (through any chain of merges, applied or pending) merged into `target`."""
         seen = set()
         while ticket not in seen:
             seen.add(ticket)
             found = self.get((account_id, ticket))
-            if found is None or not found[1].merged_into:
+            into = found[1].merged_into if found is not None else ""
+            into = into or self.pending_merges.get((account_id, ticket), "")
+            if not into:
                 return False
-            ticket = found[1].merged_into
+            ticket = into
             if ticket == target:
                 return True
         return True  # already a cycle: do not add to it

@@ -82,6 +82,22 @@ class BatchBuilder:
                       DeadLetter(source, "internal", f"internal error: {type(exc).__name__}: {exc}"[:MAX_REASON], key,
                                  value))
 
+    def refuse(self, batch: Batch, event: Event, source: SourceRef, reason_code: str, reason: str) -> None:
+        """An event the state refused after decoding (a merge that would close a cycle): not stored, dead-lettered.
+
+        Redelivered, it is refused again; the dead-letter watermark keeps it to one dead letter.
+        """
+        batch.consumed[(source.topic, event.type)] -= 1  # type: ignore[attr-defined]
+        name = TABLE_OF_TOPIC[source.topic]
+        if name in batch.tables:
+            batch.tables[name].drop("event_id", event.event_id)
+        if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
+            value = event.model_dump_json().encode()  # type: ignore[union-attr]
+            key = getattr(event, "ticket_id", "").encode()  # the record key, as routed
+            dead = DeadLetter(source, reason_code, reason[:MAX_REASON], key, value)
+            batch.dead_letters.append(dead)
+            batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(dead, self.source_id))
+
     def _add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None,
              outcome: Event | DeadLetter) -> None:
         if isinstance(outcome, DeadLetter):

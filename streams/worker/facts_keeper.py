@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from schemas.events import Event
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
@@ -19,12 +20,27 @@ from streams.core.business_time import WorkCalendar
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.core.facts import TicketFacts, ticket_facts
-from streams.core.folds import Key, TicketFold, TicketFolds, message_step, ticket_step
+from streams.core.folds import MAX_TICKET_STEPS, Key, TicketFold, TicketFolds, message_step, ticket_step
 from streams.core.sla_clocks import Clock, Targets, ticket_clocks
 from streams.core.ticket_properties import TicketState
 from streams.worker.sla_alerter import SlaAlerter
 
 StateOf = Callable[[int, Key], TicketState | None]
+
+
+class Refused(NamedTuple):
+    """A valid event the ticket state will not take: not stored, dead-lettered by the caller."""
+
+    event: Event
+    source: SourceRef
+    reason_code: str
+    reason: str
+
+
+def _too_long(event: Event, source: SourceRef) -> Refused:
+    return Refused(event, source, "ticket_too_long",
+                   f"ticket {event.ticket_id} holds {MAX_TICKET_STEPS} messages and status changes: "  # type: ignore[attr-defined]
+                   "no more are counted (the record is kept in dead_letters)")
 
 
 class FactsKeeper:
@@ -39,25 +55,32 @@ class FactsKeeper:
         return self.config.is_closed_stage(account_id, pipeline, status)
 
     def apply_events(self, events: Iterable[tuple[Event, SourceRef]], state_of: StateOf,
-                     merged_messages: Mapping[Key, list[tuple[Event, SourceRef]]] | None = None) -> None:
+                     merged_messages: Mapping[Key, list[tuple[Event, SourceRef]]] | None = None
+                     ) -> list[Refused]:
         """Apply ticket and message events in event-time order: fresh from the broker or restored from ClickHouse.
 
         `merged_messages`: the stored messages of merged tickets whose folds are not here (another
-        worker owns them), read by the caller in one query.
+        worker owns them), read by the caller in one query. Returns the events refused: merges that
+        would close a merge cycle, steps of a ticket that holds MAX_TICKET_STEPS already.
         """
+        refused: list[Refused] = []
         for event, source in sorted(events, key=lambda es: (es[0].occurred_at, es[0].event_id)):
             e: object = event
             key = (event.account_id, e.ticket_id)  # type: ignore[attr-defined]
             kind = e.type  # type: ignore[attr-defined]
             partition = source.partition
             if kind == "message.created":
-                self.folds.add(partition, key, _message_step(e))
+                if not self.folds.add(partition, key, _message_step(e)):
+                    refused.append(_too_long(event, source))
             elif kind == "ticket.merged":
                 merged = e.merged_ticket_id  # type: ignore[attr-defined]
                 steps = None
                 if self.folds.get((event.account_id, merged)) is None and merged_messages:
                     steps = [_message_step(m) for m, _ in merged_messages.get((event.account_id, merged), ())]
-                self.folds.merge(partition, event.account_id, key[1], merged, steps)
+                if not self.folds.merge(partition, event.account_id, key[1], merged, steps):
+                    refused.append(Refused(event, source, "merge_cycle",
+                                           f"merging {merged} into {key[1]} would close a merge cycle "
+                                           "(the earlier merge stands)"))
             else:
                 status = None
                 if kind == "ticket.created" or "status" in getattr(e, "changed_fields", ()):
@@ -68,9 +91,11 @@ class FactsKeeper:
                 step = ticket_step(kind, event.occurred_at, event.event_id, status,
                                    bool(status) and self._closed(event.account_id, pipeline, status))
                 if step is not None:
-                    self.folds.add(partition, key, step)
+                    if not self.folds.add(partition, key, step):
+                        refused.append(_too_long(event, source))
                 else:
                     self.folds.touched[key] = partition  # e.g. deleted, or another property changed
+        return refused
 
     def _sla(self, key: Key, state: TicketState | None) -> tuple[Targets | None, WorkCalendar]:
         account_id = key[0]

@@ -258,7 +258,9 @@ class IngestService(Service):
             self.config.apply(event)  # type: ignore[arg-type]
         touched: dict = {}
         if batch.ticket_events or batch.message_events:
-            changed = await self.tickets.apply(batch.ticket_events, batch.message_events)
+            changed, refused = await self.tickets.apply(batch.ticket_events, batch.message_events)
+            for event, source, code, reason in refused:
+                self.progress.builder.refuse(batch, event, source, code, reason)
             tickets = self.tickets.ticket_rows(changed)
             if tickets.rows:
                 batch.tables["tickets"] = tickets

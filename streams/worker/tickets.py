@@ -23,7 +23,7 @@ from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.core.folds import Key
 from streams.core.ticket_properties import TicketState, update_properties
-from streams.worker.facts_keeper import FactsKeeper
+from streams.worker.facts_keeper import FactsKeeper, Refused
 from streams.worker.progress import ProgressStore
 from streams.worker.sla_alerter import SlaAlerter
 from streams.worker.state_manager import Assignment
@@ -59,8 +59,9 @@ class TicketPartitions:
     # --- the one path in ---------------------------------------------------------
 
     async def apply(self, ticket_events: Sequence[Sourced], message_events: Sequence[Sourced], *,
-                    load_missing: bool = True) -> dict[Key, tuple[int, int]]:
-        """Ticket properties, then folds. Returns the tickets whose properties changed -> (partition, offset).
+                    load_missing: bool = True) -> tuple[dict[Key, tuple[int, int]], list[Refused]]:
+        """Ticket properties, then folds. Returns the tickets whose properties changed -> (partition, offset),
+        and the events the folds refused (the caller dead-letters them).
 
         `load_missing`: read the stored properties of tickets not in memory (off when the events are a
         partition's whole stored history, which rebuilds them).
@@ -80,8 +81,8 @@ class TicketPartitions:
             while len(cache) > TICKET_CACHE_PER_PARTITION:
                 cache.popitem(last=False)
         merged = await self._merged_elsewhere(ticket_events, message_events)
-        self.facts.apply_events((*ticket_events, *message_events), self.state_of, merged)
-        return changed
+        refused = self.facts.apply_events((*ticket_events, *message_events), self.state_of, merged)
+        return changed, refused
 
     async def _load_states(self, wanted: dict[Key, int]) -> None:
         missing = {k: p for k, p in wanted.items() if k not in self.states.get(p, {})}

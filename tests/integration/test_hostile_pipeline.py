@@ -103,3 +103,51 @@ def test_fuzzed_records_are_each_stored_or_dead_lettered_and_a_canary_still_arri
     round_of()
     stored_dead = int(sql(stack, "SELECT count() AS n FROM dead_letters")[0]["n"])
     assert stored_dead == worker.stats()["dead_lettered"]  # the table holds every dead letter counted
+
+
+def test_a_merge_cycle_is_dead_lettered_and_both_tickets_stay_in_the_reports(stack, start_worker):
+    """Issue 10, finding 7: A into B, then B into A made both tickets vanish from the reports."""
+    from tests.support.events import event, message
+
+    worker = start_worker(stack)
+    produce(stack, encoded([created("cyA"), created("cyB"), message("cyA"), message("cyB")]))
+    produce(stack, encoded([event("ticket.merged", at="2026-11-02T11:00:00+00:00", ticket_id="cyB",
+                                  merged_ticket_id="cyA")]))
+    worker.wait_processed(5, timeout=60)
+    produce(stack, encoded([event("ticket.merged", at="2026-11-02T12:00:00+00:00", ticket_id="cyA",
+                                  merged_ticket_id="cyB")]))
+    worker.wait_processed(6, timeout=60)
+    wait_until(lambda: sql(stack, "SELECT count() AS n FROM dead_letters WHERE reason_code = 'merge_cycle'")[0]["n"]
+               in (1, "1"), 30, "the refused merge dead-lettered")
+    merges = sql(stack, "SELECT ticket_id, merged_ticket_id FROM ticket_events WHERE type = 'ticket.merged'")
+    assert [(m["ticket_id"], m["merged_ticket_id"]) for m in merges] == [("cyB", "cyA")]
+    current = {r["ticket_id"]: r["merged_into"]
+               for r in sql(stack, "SELECT ticket_id, merged_into FROM tickets_current")}
+    assert current == {"cyA": "cyB", "cyB": ""}
+    wait_until(lambda: [r["ticket_id"] for r in sql(stack, "SELECT ticket_id FROM ticket_facts_current")] == ["cyB"],
+               30, "the primary in the facts the reports read")
+    stats = worker.stats()
+    assert stats["dead_lettered"] == 1 and stats["events"] == 5
+
+
+def test_a_ticket_past_its_step_limit_dead_letters_the_rest_and_the_worker_goes_on(stack, start_worker):
+    """Issue 10, finding 5: memory per ticket is bounded; what a full ticket refuses is kept and counted."""
+    from streams.core.folds import MAX_TICKET_STEPS
+    from tests.support.events import message
+
+    worker = start_worker(stack)
+    over = 5
+    events = [created("loop1")] + [message("loop1", "inbound" if i % 2 else "outbound",
+                                           at=f"2026-11-02T{10 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}+00:00")
+                                   for i in range(1, MAX_TICKET_STEPS + over)]
+    produce(stack, encoded(events))
+    produce(stack, encoded([created("canary-loop")]))
+    worker.wait_processed(len(events) + 1, timeout=120)
+    letters = sql(stack, "SELECT reason_code, count() AS n FROM dead_letters GROUP BY reason_code")
+    assert [(r["reason_code"], int(r["n"])) for r in letters] == [("ticket_too_long", over)]
+    stored = sql(stack, "SELECT count() AS n FROM message_events WHERE ticket_id = 'loop1'")[0]["n"]
+    assert int(stored) == MAX_TICKET_STEPS - 1  # with its creation: MAX_TICKET_STEPS steps
+    wait_until(lambda: sql(stack, "SELECT count() AS n FROM ticket_facts_current WHERE ticket_id = 'canary-loop'"
+                           )[0]["n"] in (1, "1"), 30, "the canary's facts")
+    stats = worker.stats()
+    assert stats["dead_lettered"] == over and stats["events"] == len(events) + 1 - over

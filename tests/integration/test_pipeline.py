@@ -44,10 +44,12 @@ def test_simulated_traffic_lands_in_clickhouse_minus_dead_letters(stack, start_w
     # Tickets whose creation was dead-lettered on purpose still get a row from
     # their updates, with no created_at.
     tickets = sql(stack, "SELECT countIf(created_at IS NOT NULL) AS n, countIf(is_open) AS open, "
-                         "countIf(merged_into != '') AS merged FROM tickets_current")[0]
+                         "countIf(merged_into != '') AS merged, countIf(merged_into = ticket_id) AS self_merged "
+                         "FROM tickets_current")[0]
     created_count = sql(stack, "SELECT count() AS n FROM ticket_events WHERE type = 'ticket.created'")[0]["n"]
     assert int(tickets["n"]) == int(created_count)
     assert 0 < int(tickets["open"]) < int(tickets["n"]) and int(tickets["merged"]) > 0
+    assert int(tickets["self_merged"]) == 0  # merged_into names the primary, not the merged ticket
 
 
 def test_duplicate_event_ids_are_stored_once(stack, start_worker):

@@ -130,13 +130,13 @@ def test_a_merge_cycle_is_ignored_and_neither_ticket_vanishes():
     folds = TicketFolds()
     for ticket in ("A", "B"):
         folds.add(0, ("acme", ticket), Step(T0, f"c{ticket}", "created", stage="new"))
-    folds.merge(0, "acme", "B", "A")  # A into B
-    folds.merge(0, "acme", "A", "B")  # then B into A: would close a cycle
+    assert folds.merge(0, "acme", "B", "A")  # A into B
+    assert not folds.merge(0, "acme", "A", "B")  # then B into A: would close a cycle, refused
     a, b = folds.get(("acme", "A"))[1], folds.get(("acme", "B"))[1]
     assert (a.merged_into, b.merged_into) == ("B", "")  # the first merge wins; B stays a live ticket
     folds.add(0, ("acme", "C"), Step(T0, "cC", "created", stage="new"))
-    folds.merge(0, "acme", "C", "B")  # B into C
-    folds.merge(0, "acme", "A", "C")  # C into A: A -> B -> C already, a cycle again
+    assert folds.merge(0, "acme", "C", "B")  # B into C
+    assert not folds.merge(0, "acme", "A", "C")  # C into A: A -> B -> C already, a cycle again
     assert folds.get(("acme", "C"))[1].merged_into == ""
 
 
@@ -152,3 +152,29 @@ def test_a_merge_seen_before_the_merged_tickets_events_still_brings_them_to_the_
     assert merged.merged_into == "P"
     assert [(i.metric, i.started_at) for i in primary.replies.intervals] == [
         ("customer_wait", T0 + timedelta(minutes=1))]
+
+
+def test_a_merge_cycle_through_a_pending_merge_is_refused():
+    folds = TicketFolds()
+    folds.add(0, ("acme", "P"), Step(T0, "cP", "created", stage="new"))
+    assert folds.merge(0, "acme", "P", "Q")  # Q into P, Q not seen yet
+    assert not folds.merge(1, "acme", "Q", "P")  # P into Q would close the cycle
+    assert folds.get(("acme", "P"))[1].merged_into == ""
+
+
+def test_a_ticket_keeps_at_most_max_ticket_steps_and_refuses_the_rest():
+    """Memory per ticket is bounded however long it lives (issue 10): a mail loop cannot grow a fold forever."""
+    from streams.core.folds import MAX_TICKET_STEPS
+
+    folds = TicketFolds()
+    key = ("acme", "loop")
+    assert folds.add(0, key, Step(T0, "c", "created", stage="new"))
+    for i in range(1, MAX_TICKET_STEPS):
+        assert folds.add(0, key, Step(T0 + timedelta(seconds=i), f"m{i}", "customer" if i % 2 else "rep", "x"))
+    fold = folds.get(key)[1]
+    assert len(fold.replies.history) == MAX_TICKET_STEPS
+    before = fold.replies
+    assert not folds.add(0, key, Step(T0 + timedelta(days=1), "one-more", "customer", "x"))
+    assert not folds.add(0, key, Step(T0 - timedelta(days=1), "a-late-one", "customer", "x"))
+    assert folds.add(0, key, Step(T0 + timedelta(seconds=5), "m5", "customer", "x"))  # a redelivery: no change
+    assert fold.replies is before and len(fold.replies.history) == MAX_TICKET_STEPS

@@ -60,3 +60,31 @@ def test_transient_and_deterministic_errors_are_told_apart():
     assert not is_deterministic(OperationalError("Connection refused"))
     assert not is_deterministic(DatabaseError("Code: 241. DB::Exception: Memory limit exceeded"))
     assert not is_deterministic(DatabaseError("Code: 252. DB::Exception: Too many parts"))
+
+
+def test_a_failing_insert_gives_up_when_the_worker_stops(clean_warehouse):
+    """A transient failure retries, but never holds a stop (SIGTERM used to need kill -9)."""
+    import pytest
+
+    from sinks.rows import ColumnBatch
+    from streams.worker.checkpoint import FlushAborted
+
+    async def db_call(fn, *args):
+        return fn(*args)
+
+    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    batch = Batch()
+    batch.tables["no_such_table"] = ColumnBatch(("x",), _rows=[(1,)])  # UNKNOWN_TABLE: not the rows' fault
+
+    async def stop_soon() -> None:
+        await asyncio.sleep(1.0)
+        checkpoint.stopping.set()
+
+    async def run() -> None:
+        stopping = asyncio.ensure_future(stop_soon())
+        with pytest.raises(FlushAborted):
+            await checkpoint.insert(batch)
+        await stopping
+
+    asyncio.run(run())
+    assert checkpoint.failing_since is not None  # /healthz said so while it lasted
