@@ -25,33 +25,70 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj
 
 
-@click.group()
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where embedded data lives [DESKPULSE_DATA_DIR].")
-@click.option("--broker", help="kafka://host:port of a running broker [DESKPULSE_BROKER]; default: embedded.")
-@click.option("--clickhouse", help="chdb:///dir or http://user:pass@host:8123/db [DESKPULSE_CLICKHOUSE].")
-@click.option("--topic-prefix", help="Prefix of every topic name [DESKPULSE_TOPIC_PREFIX].")
+def _override(ctx: click.Context, param: click.Parameter, value):
+    """A common option given after the subcommand: it overrides the one before it (or the environment)."""
+    if value is not None:
+        ctx.obj = ctx.find_object(Settings).with_overrides(**{param.name: value})  # type: ignore[dict-item]
+    return value
+
+
+# Accepted before the subcommand and after it: `deskpulse demo --data-dir X` is what people type.
+COMMON_OPTIONS = (
+    click.option("--data-dir", type=click.Path(path_type=Path), expose_value=False, callback=_override,
+                 help="Where embedded data lives [DESKPULSE_DATA_DIR]; default .deskpulse."),
+    click.option("--broker", expose_value=False, callback=_override,
+                 help="kafka://host:port of a running broker [DESKPULSE_BROKER]; default: embedded."),
+    click.option("--clickhouse", expose_value=False, callback=_override,
+                 help="chdb:///dir or http://user:pass@host:8123/db [DESKPULSE_CLICKHOUSE]."),
+    click.option("--topic-prefix", expose_value=False, callback=_override,
+                 help="Prefix of every topic name [DESKPULSE_TOPIC_PREFIX]."),
+)
+
+
+def common_options(command):
+    for option in reversed(COMMON_OPTIONS):
+        command = option(command)
+    return command
+
+
+class _Group(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        extra.setdefault("obj", Settings.from_env())  # before the options' callbacks override it
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.group(cls=_Group)
+@common_options
+@click.version_option(package_name="deskpulse", prog_name="deskpulse", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, data_dir, broker, clickhouse, topic_prefix) -> None:
-    """deskpulse: streaming help-desk metrics, Kafka -> Faust -> ClickHouse."""
-    ctx.obj = Settings.from_env().with_overrides(data_dir=data_dir, broker=broker, clickhouse=clickhouse,
-                                                 topic_prefix=topic_prefix)
+def cli(ctx: click.Context) -> None:
+    """deskpulse: streaming help-desk metrics, Kafka -> Faust -> ClickHouse.
+
+    The common options (--data-dir, --broker, --clickhouse, --topic-prefix) go before or after the subcommand.
+    """
+
+
 
 
 @cli.command()
+@common_options
 @click.option("--web-port", type=int, help="Port of /metrics, /stats, /sql [DESKPULSE_WEB_PORT].")
 @click.option("--loglevel", type=click.Choice(["crit", "error", "warn", "info", "debug"]), default="warn")
 @click.pass_context
 def worker(ctx: click.Context, web_port, loglevel) -> None:
     """Consume every topic and sink to ClickHouse (migrates first). Needs --broker."""
+    from deskpulse.data_dir import require_free
     from streams.worker.app import run_worker
 
     settings = _settings(ctx).with_overrides(web_port=web_port)
     if settings.broker is None:
         raise CliError("the worker needs a broker: pass --broker kafka://host:port (`deskpulse demo` starts one)")
+    require_free(settings)
     sys.exit(run_worker(settings, loglevel))
 
 
 @cli.command()
+@common_options
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Apply pending ClickHouse migrations (safe to run twice)."""
@@ -68,6 +105,7 @@ def migrate(ctx: click.Context) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--rate", type=float, help="Events per second, in real time (default when no --start).")
 @click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), help="Generate history from this UTC date.")
@@ -116,6 +154,7 @@ def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ra
 
 
 @cli.command()
+@common_options
 @click.option("--duration", type=float, help="Stop everything cleanly after this many seconds.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Live events per second.")
@@ -126,13 +165,16 @@ def simulate(ctx: click.Context, seed, rate, start, days, fast, duration, bad_ra
 @click.pass_context
 def demo(ctx: click.Context, duration, seed, rate, history_days, bad_ratio, web_port, fresh) -> None:
     """Embedded broker + worker + simulated traffic: a week of history, then live."""
+    from deskpulse.data_dir import require_free
     from deskpulse.demo import run_demo
 
+    require_free(_settings(ctx))
     sys.exit(run_demo(_settings(ctx), duration=duration, seed=seed, rate=rate, history_days=history_days,
                       bad_ratio=bad_ratio, web_port=web_port, echo=click.echo, fresh=fresh))
 
 
 @cli.command()
+@common_options
 @click.argument("query")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_context
@@ -145,6 +187,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
 
 
 @cli.command()
+@common_options
 @click.argument("name", required=False)
 @click.option("--catalogue", is_flag=True, help="Print every report and column as Markdown (docs/reports.md).")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First local date (default: 30 days ago).")
@@ -226,6 +269,7 @@ def config_check(files: tuple[Path, ...]) -> None:
 
 
 @config.command("apply")
+@common_options
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context
 def config_apply(ctx: click.Context, file: Path) -> None:
@@ -268,6 +312,7 @@ def schemas_export(directory: Path) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--events", type=int, default=300_000, show_default=True)
 @click.option("--alert-tickets", type=int, default=200, show_default=True,
               help="Tickets for the SLA alert latency run (0: skip it).")
@@ -283,6 +328,7 @@ def bench(ctx: click.Context, events, alert_tickets, faust_agent) -> None:
 
 
 @cli.command()
+@common_options
 @click.option("--kills", type=int, default=25, show_default=True)
 @click.option("--events", type=int, default=100_000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
@@ -300,6 +346,7 @@ def chaos(ctx: click.Context, kills, events, seed, keep) -> None:
 
 
 @cli.command("bench-live")
+@common_options
 @click.option("--probes", type=int, default=5000, show_default=True)
 @click.pass_context
 def bench_live(ctx: click.Context, probes) -> None:
@@ -311,10 +358,12 @@ def bench_live(ctx: click.Context, probes) -> None:
 
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
     """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
+    from deskpulse.data_dir import require_data
     from sinks.clickhouse import Warehouse
     from streams.worker.adhoc_sql import LIMITS
 
     if settings.clickhouse is None:
+        require_data(settings)
         marker = settings.data_dir / "worker.json"
         if marker.exists():
             info = json.loads(marker.read_text())
@@ -355,6 +404,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from deskpulse.data_dir import DataDirError
+    from deskpulse.worker_process import WorkerError
     from sinks.clickhouse import WarehouseError
     from streams.worker.kafka_admin import BrokerError
 
@@ -365,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"deskpulse: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except (CliError, SettingsError, WarehouseError, BrokerError) as exc:
+    except (CliError, SettingsError, WarehouseError, BrokerError, DataDirError, WorkerError) as exc:
         click.echo(f"deskpulse: error: {_first_line(exc)}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

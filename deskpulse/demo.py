@@ -6,9 +6,14 @@ import random
 import shutil
 import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from deskpulse.data_dir import hint
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import Produced, live, make_producer, send_all
@@ -29,8 +34,48 @@ def _stored_ticket_events(settings: Settings) -> int:
         warehouse.close()
 
 
+def _counted(events: Iterator[dict], progress: Progress, task: TaskID) -> Iterator[dict]:
+    for n, event in enumerate(events, 1):
+        if n % 2000 == 0:
+            progress.update(task, completed=n)
+        yield event
+
+
+def _caught_up(worker: WorkerProcess, produced: int, progress: Progress) -> dict:
+    """Until the worker has taken every produced record, with a bar: records, events/s and lag."""
+    task = progress.add_task("worker", total=produced)
+    deadline, last = time.monotonic() + 600, (time.monotonic(), 0)
+    stats: dict = {}
+    while time.monotonic() < deadline:
+        stats = worker.stats() or stats
+        records = stats.get("records", 0)
+        now = time.monotonic()
+        rate = (records - last[1]) / max(now - last[0], 1e-3)
+        last = (now, records)
+        lag = sum((stats.get("lag") or {}).values())
+        progress.update(task, completed=records, description=f"worker  {rate:>8,.0f} ev/s  lag {lag:,}")
+        if records >= produced:
+            return stats
+        time.sleep(0.5)
+    return worker.wait_processed(produced, timeout=1)  # raises, with what /healthz and the log say
+
+
+def _status_lines(worker: WorkerProcess, produced: Produced, stop: threading.Event, echo: Callable[[str], None],
+                  every: float) -> None:
+    """While live: one line every `every` seconds, so a quiet terminal still says what is going on."""
+    while not stop.wait(every):
+        stats = worker.stats()
+        if stats is None:
+            echo(f"live        {datetime.now():%H:%M:%S}  the worker does not answer; see its log")
+            continue
+        lag = sum((stats.get("lag") or {}).values())
+        echo(f"live        {datetime.now():%H:%M:%S}  produced {produced.events:,}  processed "
+             f"{stats.get('records', 0):,}  lag {lag:,}  dead-lettered {stats.get('dead_lettered', 0):,}")
+
+
 def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: float, history_days: float,
-             bad_ratio: float, web_port: int | None, echo: Callable[[str], None], fresh: bool = False) -> int:
+             bad_ratio: float, web_port: int | None, echo: Callable[[str], None], fresh: bool = False,
+             status_every: float = 15.0) -> int:
     if fresh and settings.clickhouse is None:
         shutil.rmtree(settings.data_dir / "clickhouse", ignore_errors=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -47,6 +92,7 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
     stop = threading.Event()
     # SIGINT too: a demo started from a script may have inherited "ignore SIGINT".
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    console = Console(highlight=False)
     try:
         ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
         worker = WorkerProcess(settings, web_port or free_port(), logs / "worker.log").start()
@@ -56,7 +102,8 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         echo(f"dashboard   {worker.web}/dashboard/acme  (also /dashboard/globex)")
         echo(f"live JSON   {worker.web}/api/accounts/acme/summary")
         echo(f"logs        {logs}/")
-        echo(f"query       deskpulse --data-dir {settings.data_dir} sql \"SELECT count() FROM ticket_events\"")
+        echo(f"query       {hint(settings, 'sql', 'SELECT count() FROM ticket_events')}")
+        echo(f"report      {hint(settings, 'report', 'tickets-created', '--account', 'acme', '--freq', 'day')}")
         worker.wait_ready()
 
         producer = make_producer(settings.bootstrap)
@@ -65,8 +112,14 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         now = datetime.now(UTC)
         if seed_history:
             sim = Simulation(seed, now - timedelta(days=history_days))
-            send_all(producer, settings, sim.events(now), bad_ratio=bad_ratio, rng=rng, stats=produced)
-            producer.flush()
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed:,} events"), TimeElapsedColumn(), console=console) as progress:
+                task = progress.add_task(f"history of {history_days:g} days", total=None)
+                send_all(producer, settings, _counted(sim.events(now), progress, task), bad_ratio=bad_ratio, rng=rng,
+                         stats=produced)
+                producer.flush()
+                progress.update(task, completed=produced.events, total=produced.events)
+                _caught_up(worker, produced.events, progress)
             echo(f"history     {produced.events} events for the last {history_days:g} days")
         else:
             # Mixed with the time: the same seed would repeat the stored events' ids.
@@ -75,6 +128,7 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         echo(f"live        ~{rate:g} events/s" + (f" for {duration:g}s" if duration else " (Ctrl-C to stop)"))
         if duration:
             threading.Timer(duration, stop.set).start()
+        threading.Thread(target=_status_lines, args=(worker, produced, stop, echo, status_every), daemon=True).start()
         send_all(producer, settings, live(sim, stop, rate), bad_ratio=bad_ratio, rng=rng, stats=produced)
         producer.flush()
         producer.close()
@@ -93,6 +147,8 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
                                             if t != "schema_migrations"))
         finally:
             warehouse.close()
+        if code != 0:
+            echo(f"the worker exited with code {code}; its log: {logs / 'worker.log'}")
         return 0 if code == 0 else code
     finally:
         for sig, handler in previous.items():

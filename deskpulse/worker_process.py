@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +19,25 @@ FAST_GROUP_ENV = {
     "DESKPULSE_SESSION_TIMEOUT_MS": "6000",
     "DESKPULSE_REBALANCE_TIMEOUT_MS": "4000",
 }
+
+
+class WorkerError(RuntimeError):
+    """The worker did not do what was waited for; the message says why, as far as known, and where its log is."""
+
+
+def _last_problem(log_path: Path) -> str:
+    """The last error line of a worker log (a traceback's final line, or an ERROR/CRITICAL record)."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()[-400:]
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        text = line.strip()
+        head = text.split(":", 1)[0]
+        if "ERROR" in text or "CRITICAL" in text or head.endswith(("Error", "Exception")) or \
+                text.startswith("deskpulse: error:"):
+            return text[:300]
+    return ""
 
 
 class WorkerProcess:
@@ -55,13 +75,43 @@ class WorkerProcess:
         """Until the worker answers; with `restored`, until its partitions are assigned and restored too."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited (code {self.process.returncode}); see {self.log_path}")
+            self._raise_if_exited()
             stats = self.stats()
             if stats is not None and (not restored or stats.get("ready")):
                 return stats
             time.sleep(0.2)
-        raise RuntimeError(f"the worker did not come up within {timeout:.0f}s; see {self.log_path}")
+        raise WorkerError(f"the worker did not come up within {timeout:.0f}s{self._diagnosis()}")
+
+    def health(self) -> dict | None:
+        try:
+            with urllib.request.urlopen(f"{self.web}/healthz", timeout=5) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:  # 503: unhealthy, with its problems
+            try:
+                return json.loads(exc.read())
+            except ValueError:
+                return None
+        except (OSError, ValueError):
+            return None
+
+    def _raise_if_exited(self) -> None:
+        if self.process and self.process.poll() is not None:
+            problem = _last_problem(self.log_path)
+            raise WorkerError(f"the worker exited with code {self.process.returncode}"
+                              + (f" ({problem})" if problem else "") + f"; its log: {self.log_path}")
+
+    def _diagnosis(self) -> str:
+        """'; <what /healthz or the log says>; its log: <path>' for an error line."""
+        said = ""
+        health = self.health()
+        if health and health.get("problems"):
+            said = "; /healthz: " + ", ".join(health["problems"])
+        elif health is None:
+            said = "; it does not answer on " + self.web
+        problem = _last_problem(self.log_path)
+        if problem:
+            said += f"; last error logged: {problem}"
+        return f"{said}; its log: {self.log_path}"
 
     def wait_processed(self, records: int, timeout: float) -> dict:
         """Until the worker has committed at least `records` records (valid, bad or duplicate)."""
@@ -71,10 +121,11 @@ class WorkerProcess:
             stats = self.stats() or stats
             if stats.get("records", 0) >= records:
                 return stats
-            if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited (code {self.process.returncode}); see {self.log_path}")
+            self._raise_if_exited()
             time.sleep(0.1)
-        raise RuntimeError(f"the worker processed {stats.get('records', 0)} of {records} records in {timeout:.0f}s")
+        lag = sum((stats.get("lag") or {}).values())
+        raise WorkerError(f"the worker processed {stats.get('records', 0)} of {records} records in {timeout:.0f}s "
+                          f"(lag {lag}){self._diagnosis()}")
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.process is None or self.process.poll() is not None:

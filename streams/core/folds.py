@@ -106,12 +106,25 @@ class TicketFolds:
         # bot message, a redelivery) changes no fact: no new facts row.
         if step.stage or not fold.replies.snapshots or fold.replies.snapshots[-1] is not before:
             self.touched[key] = partition
-        if fold.merged_into and step.kind in ("customer", "rep", "ignored"):
-            found = self.get((key[0], fold.merged_into))
-            if found is not None and not _full(found[1], step):
-                found[1].add(step)
-                self.touched[(key[0], fold.merged_into)] = found[0]
+        if fold.merged_into and step.kind in MESSAGE_KINDS:
+            self._count_upward(key[0], key[1], [step])
         return True
+
+    def _count_upward(self, account_id: str, ticket: str, steps: list[Step]) -> None:
+        """Messages of `ticket` also count on its primary, the primary's primary, and so on: merges chain
+        (X into M, then M into P: X's messages count on P, whichever of the two merges is consumed first)."""
+        seen = {ticket}
+        found = self.get((account_id, ticket))
+        while found is not None and found[1].merged_into and found[1].merged_into not in seen:
+            ticket = found[1].merged_into
+            seen.add(ticket)
+            found = self.get((account_id, ticket))
+            if found is None:
+                return
+            for step in steps:
+                if not _full(found[1], step):
+                    found[1].add(step)
+            self.touched[(account_id, ticket)] = found[0]
 
     def merge(self, partition: int, account_id: str, primary: str, merged: str,
               merged_steps: list[Step] | None = None) -> bool:
@@ -138,6 +151,8 @@ class TicketFolds:
             if not _full(target, step):
                 target.add(step)
         self.touched[(account_id, primary)] = partition
+        if target.merged_into and merged_steps:
+            self._count_upward(account_id, primary, merged_steps)
         return True
 
     def _merged_into_chain(self, account_id: str, ticket: str, target: str) -> bool:

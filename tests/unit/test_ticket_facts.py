@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,3 +179,20 @@ def test_a_ticket_keeps_at_most_max_ticket_steps_and_refuses_the_rest():
     assert not folds.add(0, key, Step(T0 - timedelta(days=1), "a-late-one", "customer", "x"))
     assert folds.add(0, key, Step(T0 + timedelta(seconds=5), "m5", "customer", "x"))  # a redelivery: no change
     assert fold.replies is before and len(fold.replies.history) == MAX_TICKET_STEPS
+
+
+@pytest.mark.parametrize("order", ["in time order", "outer merge first"])
+def test_merges_chain_whichever_merge_is_consumed_first(order):
+    """X into M, then M into P: X's messages count on P. `make chaos` found P missing them when the partition
+    of P's merge was read ahead of M's."""
+    folds = TicketFolds()
+    for partition, ticket in enumerate(("P", "M", "X")):
+        folds.add(partition, ("acme", ticket), Step(T0, f"c{ticket}", "created", stage="new"))
+    folds.add(2, ("acme", "X"), Step(T0 + timedelta(minutes=1), "x1", "customer", "c1"))
+    folds.add(2, ("acme", "X"), Step(T0 + timedelta(minutes=3), "x2", "rep", "anna"))
+    merges = [lambda: folds.merge(1, "acme", "M", "X"), lambda: folds.merge(0, "acme", "P", "M")]
+    for merge in merges if order == "in time order" else reversed(merges):
+        assert merge()
+    folds.add(2, ("acme", "X"), Step(T0 + timedelta(minutes=9), "x3", "customer", "c1"))  # after both merges
+    primary = folds.get(("acme", "P"))[1]
+    assert [s.event_id for s in primary.message_steps()] == ["x1", "x2", "x3"]
