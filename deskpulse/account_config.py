@@ -23,19 +23,61 @@ class ConfigFileError(ValueError):
         super().__init__(f"{source}: {problems[0]}{more}")
 
 
+class _Loader(yaml.SafeLoader):
+    """Dates stay text, so the schema reports a bad one (2026-02-30) with its field path and line like any other
+    problem, instead of the YAML parser stopping at it with no file, line or field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
+    """Field path -> 1-based line, for every node of the document."""
+    out = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out.update(_lines(value, (*path, key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_lines(item, (*path, i)))
+    return out
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the field, or of its nearest parent the file has (a missing field's place is its parent)."""
+    loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
 def load(text: str, source: str = "config") -> AccountConfig:
+    """Every problem of the file at once, each as 'line N: path.to.field: message'."""
     try:
-        document = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
-        raise ConfigFileError(source, [f"not valid YAML: {str(exc).splitlines()[0]}"]) from None
-    if not isinstance(document, dict):
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigFileError(source, [f"{where}not valid YAML: {problem}"]) from None
+    if not isinstance(document, dict) or node is None:
         raise ConfigFileError(source, ["the file must hold a mapping (account_id, timezone, calendars, ...)"])
+    lines = _lines(node)
     try:
         config = AccountConfig.model_validate(document)
     except ValidationError as exc:
-        raise ConfigFileError(source, explain_errors(exc)) from None
+        problems = []
+        for err, text_ in zip(exc.errors(include_url=False), explain_errors(exc), strict=True):
+            line = _line_of(lines, tuple(err["loc"]))
+            problems.append(f"line {line}: {text_}" if line else text_)
+        raise ConfigFileError(source, problems) from None
     if not config.account_id:
-        raise ConfigFileError(source, ["account_id: required in a configuration file"])
+        raise ConfigFileError(source, ["line 1: account_id: required in a configuration file"])
     return config
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -196,6 +196,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
               show_default=True)
 @click.option("--account", help="Only this account; its time zone buckets the dates (default: all, UTC).")
 @click.option("--tz", help="Time zone for the buckets (default: the account's, else UTC).")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="day-summary: the local day (default: yesterday).")
 @click.option("--channel")
 @click.option("--priority")
 @click.option("--team")
@@ -203,13 +204,17 @@ def sql(ctx: click.Context, query, fmt) -> None:
 @click.option("--category")
 @click.option("--by", type=click.Choice(["rep", "team", "none"]), default="none", show_default=True,
               help="Group the duration reports by rep or team.")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table: for people (human durations, 2026-W47); csv/json: raw seconds and dates.")
 @click.pass_context
-def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, channel, priority, team, pipeline,
-           category, by, fmt) -> None:
+def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, day, channel, priority, team,
+           pipeline, category, by, fmt) -> None:
     """Run a historical report; without NAME, list every report with its definition."""
-    from deskpulse.output import render
-    from sinks.reports import ACCOUNT_TIMEZONE_SQL, available, markdown, parameters, report_sql
+    from click.core import ParameterSource
+
+    from deskpulse.output import for_people, render
+    from deskpulse.report_command import ReportError, build
+    from sinks.reports import available, markdown
     from sinks.reports import catalogue as reports
 
     if catalogue:
@@ -220,26 +225,22 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, c
         for entry in reports().values():
             click.echo(f"{entry.name.ljust(width)}  {entry.definition}")
         return
-
-    try:
-        sql_text = report_sql(name)
-    except KeyError:
-        raise CliError(f"unknown report {name!r}; available: {', '.join(available())}") from None
+    given = {p.replace("start", "from").replace("end", "to") for p, v in ctx.params.items()
+             if v is not None and ctx.get_parameter_source(p) is ParameterSource.COMMANDLINE
+             and p not in ("name", "catalogue", "fmt")}
     settings = _settings(ctx)
-    end_date = end.date() if end else date.today()
-    start_date = start.date() if start else end_date - timedelta(days=30)
-    if tz is None:
-        tz = "UTC"
-        if account:
-            _, rows = run_query(settings, ACCOUNT_TIMEZONE_SQL, {"account": account})
-            tz = rows[0][0] if rows and rows[0][0] else "UTC"
     try:
-        params = parameters(start_date, end_date, freq, tz, account=account, channel=channel, priority=priority,
-                            team=team, pipeline=pipeline, category=category)
-        params["by"] = by
-    except ValueError as exc:
+        sql_text, params = build(
+            name, lambda q, p: run_query(settings, q, p), given, start=start.date() if start else None,
+            end=end.date() if end else None, freq=freq, account=account, tz=tz, by=by,
+            day=day.date() if day else None,
+            filters={"channel": channel, "priority": priority, "team": team, "pipeline": pipeline,
+                     "category": category})
+    except ReportError as exc:
         raise CliError(str(exc)) from None
     columns, rows = run_query(settings, sql_text, params)
+    if fmt == "table":
+        columns, rows = for_people(columns, rows, freq=freq, by=by)
     click.echo(render(columns, rows, fmt))
 
 

@@ -1,4 +1,10 @@
-"""Printing query results as an aligned table, CSV or JSON."""
+"""Printing query results as an aligned table, CSV or JSON.
+
+The table is for people: durations in human units, periods as people name
+them (2026-Q4, 2026-W47, 2026-11), the group labelled. CSV and JSON are for
+tools and keep the raw values: seconds, the period's first date, '' for no
+group (docs/reports-usage.md says so).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sinks.clickhouse import jsonable
@@ -34,3 +41,58 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> s
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines)
+
+
+def human_duration(seconds: float | None) -> str:
+    """42s, 4m 05s, 13h 40m, 2d 03h: two units at most, like a help desk's own screens."""
+    if seconds is None or seconds != seconds:  # NULL or nan: no data
+        return ""
+    sign, total = ("-" if seconds < 0 else ""), round(abs(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        text = f"{days}d {hours:02d}h"
+    elif hours:
+        text = f"{hours}h {minutes:02d}m"
+    elif minutes:
+        text = f"{minutes}m {secs:02d}s"
+    else:
+        text = f"{secs}s"
+    return sign + text
+
+
+def period_label(start: date, freq: str) -> str:
+    if freq == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if freq == "month":
+        return f"{start:%Y-%m}"
+    if freq == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if freq == "year":
+        return str(start.year)
+    return start.isoformat()
+
+
+GROUP_LABELS = {"none": "(all)", "rep": "(unassigned)", "team": "(no team)"}
+
+
+def for_people(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, freq: str, by: str
+               ) -> tuple[list[str], list[list[Any]]]:
+    """A report's result as the table shows it (see the module docstring)."""
+    shown = [c[:-2] if c.endswith("_s") else c for c in columns]
+    out = []
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            if column.endswith("_s"):
+                value = human_duration(value)
+            elif column == "period" and value:
+                # a date here; through a running worker's /sql, its ISO text
+                value = period_label(value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), freq)
+            elif column == "group" and value == "":
+                value = GROUP_LABELS.get(by, "")
+            cells.append(value)
+        out.append(cells)
+    return shown, out

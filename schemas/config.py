@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from schemas.hours import parse_ranges
 
@@ -59,22 +59,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_ranges(ranges: list[str]) -> list[str]:
+    parse_ranges(ranges)
+    return ranges
+
+
+DayRanges = Annotated[list[str], AfterValidator(_check_ranges)]
+
+
 class Calendar(Strict):
     """Business hours: ranges per weekday ("09:00-17:00"; "22:00-06:00" runs past midnight)."""
 
     timezone: TimeZone | None = None  # default: the account's
-    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+    # Each day's ranges are checked on their own, so one bad weekday name does not hide another day's bad range.
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], DayRanges]
     holidays: list[date] = Field(default_factory=list)
-
-    @field_validator("hours")
-    @classmethod
-    def _ranges(cls, hours: dict[str, list[str]]) -> dict[str, list[str]]:
-        for day, ranges in hours.items():
-            try:
-                parse_ranges(ranges)
-            except ValueError as exc:
-                raise ValueError(f"{day}: {exc}") from None
-        return hours
 
     def weekly_minutes(self) -> tuple[tuple[tuple[int, int], ...], ...]:
         """Working ranges in minutes from local midnight, Monday first."""

@@ -17,6 +17,19 @@ ACCOUNT_TIMEZONE_SQL = (
     "WHERE account_id = {account:String}"
 )
 
+# The newest configuration document of an account (JSON; '' if it has none).
+ACCOUNT_CONFIG_SQL = "SELECT argMax(config, occurred_at) FROM config_events WHERE account_id = {account:String}"
+# What a filter can match: the accounts there are, and the property values of the chosen account's tickets
+# (all accounts' when none is chosen).
+KNOWN_VALUES_SQL = (
+    "SELECT (SELECT arraySort(arrayDistinct(arrayConcat(groupUniqArray(account_id), "
+    "(SELECT groupUniqArray(account_id) FROM config_events)))) FROM ticket_facts) AS account, "
+    "arraySort(groupUniqArray(channel)) AS channel, arraySort(groupUniqArray(priority)) AS priority, "
+    "arraySort(groupUniqArray(team_id)) AS team, arraySort(groupUniqArray(pipeline)) AS pipeline, "
+    "arraySort(groupUniqArray(category)) AS category "
+    "FROM ticket_facts WHERE {account:String} = '' OR account_id = {account:String}"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -25,13 +38,15 @@ class Report:
     properties: str  # "at_creation" | "now": which ticket properties filters and groups use
     groups: bool  # takes --by rep|team
     columns: dict[str, str]  # name -> description, in result order
+    parameters: tuple[str, ...] = ()  # a report that is not "over a date range" names its own
 
 
 @cache
 def catalogue() -> dict[str, Report]:
     """Every report described in reports.yml (the one list: names are never taken from the file system)."""
     doc = yaml.safe_load((resources.files(__name__) / "reports.yml").read_text())
-    return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]))
+    return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]),
+                         tuple(spec.get("parameters", ())))
             for name, spec in doc["reports"].items()}
 
 

@@ -25,7 +25,7 @@ def test_shipped_examples_are_valid_and_realistic():
     ("text", "problem"),
     [
         ("account_id: a\ntimezone: Mars/Base", "timezone: unknown time zone 'Mars/Base'"),
-        ("account_id: a\ncalendars: {c: {hours: {mon: ['9-5']}}}", "calendars.c.hours: mon: '9-5' is not a range"),
+        ("account_id: a\ncalendars: {c: {hours: {mon: ['9-5']}}}", "calendars.c.hours.mon: '9-5' is not a range"),
         ("account_id: a\ncalendars: {c: {hours: {funday: []}}}", "calendars.c.hours.funday.[key]"),
         ("account_id: a\nsla: {all: {first_response: soon}}", "sla.all.first_response: 'soon' is not a duration"),
         ("account_id: a\nsla: {hours: '24/7', all: {first_response: 10m, due_soon: 20m}}", "due_soon (20 min)"),
@@ -67,3 +67,32 @@ def test_the_store_keeps_the_newest_valid_document_per_account():
     assert not store.apply(event("c1", 9, {"timezone": "UTC"}))  # older: ignored
     assert not store.apply(event("c3", 11, {"timezone": "Nowhere/Land"}))  # invalid: kept out, noted
     assert store.applied("acme") == "c2" and store.rejected[-1][0] == "acme"
+
+
+def test_every_problem_of_a_file_at_once_with_its_line():
+    """Issue 11: a broken file took five rounds (the YAML parser stopped at 2026-02-30 with no file or field)."""
+    text = "\n".join([
+        "account_id: broken",                     # 1
+        "timezone: Mars/Base",                    # 2
+        "calendars:",                             # 3
+        "  weekdays:",                            # 4
+        "    hours:",                             # 5
+        "      mon: ['09:00-25:00']",             # 6
+        "      fnd: ['09:00-17:00']",             # 7
+        "    holidays: [2026-02-30, 2026-12-25]",  # 8
+        "pipelines:",                             # 9
+        "  - id: support",                        # 10
+        "    stages:",                            # 11
+        "      - {id: closed, closed: maybe}",    # 12
+    ])
+    with pytest.raises(ConfigFileError) as caught:
+        load(text, "f.yaml")
+    problems = caught.value.problems
+    assert [p.split(":", 1)[0] for p in problems] == ["line 2", "line 6", "line 7", "line 8", "line 12"], problems
+    assert "calendars.weekdays.holidays.0" in problems[3]
+
+
+def test_a_yaml_syntax_error_names_its_line():
+    with pytest.raises(ConfigFileError) as caught:
+        load("account_id: x\ntimezone: UTC\nsla: {hours: [24/7\n", "f.yaml")
+    assert caught.value.problems[0].startswith("line 4: not valid YAML")

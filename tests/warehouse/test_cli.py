@@ -14,7 +14,10 @@ from tests.support.cli import deskpulse
         (["report", "no-such-report"], "unknown report"),
         (["report", "tickets-created", "--freq", "hourly"], "hourly"),
         (["report", "tickets-created", "--from", "2026-11-05", "--to", "2026-11-01"], "before"),
-        (["simulate", "--broker", "kafka://127.0.0.1:1", "--start", "2026-01-01"], "No such option"),
+        (["simulate", "--broker", "kafka://127.0.0.1:1", "--start", "2026-01-01"], "add --fast"),
+        (["sql", "SELECT 1"], "no deskpulse data in"),
+        (["report", "tickets-created", "--account", "acme"], "no deskpulse data in"),
+        (["demo", "--no-such-option"], "No such option"),
     ],
 )
 def test_errors_are_one_line(tmp_path, args, fragment):

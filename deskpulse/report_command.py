@@ -1,0 +1,120 @@
+"""`deskpulse report NAME`: its options checked against the report and the data, then run.
+
+Every mistake is one line that says what is known: an unknown account or a
+filter value no ticket has lists the known ones (it used to print `(0 rows)`
+and exit 0); an option the report does not take is an error, not ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.config import AccountConfig, TimeZone
+from sinks.reports import (
+    ACCOUNT_CONFIG_SQL,
+    FILTERS,
+    KNOWN_VALUES_SQL,
+    Report,
+    catalogue,
+    parameters,
+    report_sql,
+)
+
+Query = Callable[[str, dict | None], tuple[list[str], list[list]]]
+RANGE_OPTIONS = ("from", "to", "freq", "channel", "priority", "team", "pipeline", "category")
+_ZONE = TypeAdapter(TimeZone)
+DEFAULT_CLOSED = ["closed"]
+
+
+class ReportError(Exception):
+    """One line for the user."""
+
+
+def _options_it_takes(report: Report) -> set[str]:
+    if report.parameters:
+        return set(report.parameters) - {"closed"}
+    return {*RANGE_OPTIONS, "account", "tz", *(("by",) if report.groups else ())}
+
+
+def check_options(report: Report, given: set[str]) -> None:
+    """`given`: the options the user set (not defaults)."""
+    extra = sorted(given - _options_it_takes(report))
+    if extra:
+        takes = ", ".join(f"--{o}" for o in sorted(_options_it_takes(report)))
+        raise ReportError(f"{report.name} does not take {', '.join('--' + o for o in extra)} (it takes {takes})")
+
+
+def zone(tz: str) -> str:
+    try:
+        return _ZONE.validate_python(tz)
+    except ValidationError:
+        raise ReportError(f"unknown time zone {tz[:80]!r}: use an IANA name such as Europe/Stockholm or UTC") \
+            from None
+
+
+def check_values(query: Query, account: str | None, filters: dict[str, str | None]) -> None:
+    """An account or filter value that matches nothing is a mistake: say so and list the known ones."""
+    columns, rows = query(KNOWN_VALUES_SQL, {"account": account or ""})
+    known = dict(zip(columns, rows[0], strict=True)) if rows else {}
+    if account and account not in known.get("account", []):
+        raise ReportError(f"unknown account {account!r}; known: {_listed(known.get('account', []))}")
+    for name, value in filters.items():
+        if value and value not in known.get(name, []):
+            whose = f"of {account} " if account else ""
+            raise ReportError(f"no ticket {whose}has {name} {value!r}; known: {_listed(known.get(name, []))}")
+
+
+def _listed(values: list) -> str:
+    shown = [v if v else "(empty)" for v in values[:30]]
+    return ", ".join(shown) + (f" and {len(values) - 30} more" if len(values) > 30 else "") if values else "none"
+
+
+def account_zone(query: Query, account: str) -> tuple[str, list[str]]:
+    """The account's time zone (UTC without a configuration) and its closed stages."""
+    _, rows = query(ACCOUNT_CONFIG_SQL, {"account": account})
+    raw = rows[0][0] if rows and rows[0][0] else ""
+    if not raw:
+        return "UTC", DEFAULT_CLOSED
+    config = AccountConfig.model_validate(json.loads(raw))
+    closed = sorted({stage for stages in config.closed_stages().values() for stage in stages})
+    return config.timezone, closed or DEFAULT_CLOSED
+
+
+def build(name: str, query: Query, given: set[str], *, start: date | None, end: date | None, freq: str,
+          account: str | None, tz: str | None, by: str, day: date | None,
+          filters: dict[str, str | None]) -> tuple[str, dict]:
+    """The report's SQL and its parameters, every option checked first."""
+    report = catalogue().get(name)
+    if report is None:
+        raise ReportError(f"unknown report {name!r}; `deskpulse report` lists them all")
+    check_options(report, given)
+    if tz is not None:
+        tz = zone(tz)
+    if report.parameters and "account" in report.parameters and not account:
+        raise ReportError(f"{name} needs --account")
+    check_values(query, account, filters)
+    closed = DEFAULT_CLOSED
+    if account:
+        account_tz, closed = account_zone(query, account)
+        tz = tz or account_tz
+    tz = tz or "UTC"
+    if report.parameters:
+        today = datetime.now(ZoneInfo(tz)).date()
+        return report_sql(name), {"account": account, "day": day or today - timedelta(days=1), "tz": tz,
+                                  "closed": closed}
+    end_date = end or datetime.now(ZoneInfo(tz)).date()
+    start_date = start or end_date - timedelta(days=30)
+    try:
+        params = parameters(start_date, end_date, freq, tz, account=account, **filters)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+    params["by"] = by
+    return report_sql(name), params
+
+
+__all__ = ["FILTERS", "ReportError", "build"]
