@@ -128,6 +128,7 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
     by_channel_open: Counter = Counter()
     by_priority_new: Counter = Counter()
     by_priority_open: Counter = Counter()
+    open_by_rep: Counter = Counter()
     received, sent, waits, rep_waits = [], [], [], []
     seen_messages: set[str] = set()
     incoming_hours: Counter = Counter()
@@ -140,6 +141,7 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
             open_ids.append(key[1])
             by_channel_open[channel] += 1
             by_priority_open[priority] += 1
+            open_by_rep[state.get("owner_id") if state else ""] += 1
         if window.has(r.created_at):
             new.append(key[1])
             by_channel_new[channel] += 1
@@ -175,6 +177,7 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
         "incoming_hours": dict(incoming_hours), "outgoing_hours": dict(outgoing_hours),
         "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
         "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
+        "open_by_rep": dict(open_by_rep),
     }
 
 
@@ -196,9 +199,11 @@ class WindowPart(TypedDict):
     by_channel_open: dict[str, int]
     by_priority_new: dict[str, int]
     by_priority_open: dict[str, int]
+    open_by_rep: dict[str, int]  # owner ('' unassigned) -> open tickets at the window's end
     csat: list[tuple[str, bool]]  # (ticket, satisfied)
     calls: list[tuple[str, float]]  # (outcome, duration_s)
     sla: dict[str, dict[str, int]]  # metric -> state -> clocks
+    sla_by_team: dict[str, int]  # "team|on_time" / "team|late" -> clocks completed in the window
 
 
 class Partial(TypedDict):
@@ -212,6 +217,8 @@ class Partial(TypedDict):
     yesterday: WindowPart
     waiting_now: list[tuple[str, float]]  # (ticket, seconds waited so far)
     reps: list[tuple[str, str, str, str]]  # (ISO time, rep, team, status)
+    attention: list[tuple[str, str, str, str]]  # (ticket, metric, overdue|due_soon, ISO due time): running now
+    options: dict[str, list[str]]  # filter -> values the account's tickets have (unfiltered)
 
 
 def _windows(now: datetime, timezone: str) -> tuple[ZoneInfo, datetime, dict[str, Window]]:
@@ -240,20 +247,26 @@ def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
                          and (not rep_filter or c.rep_id == rep_filter)
                          and (not team_filter or c.team_id == team_filter)]
         part["sla"] = _sla_counts(chosen, clocks, window)
+        part["sla_by_team"] = _sla_by_team(chosen, clocks, window)
         out[name] = part
     out["waiting_now"] = [[k[1], (now - f.replies.waiting_since).total_seconds()] for k, f, s in chosen
                           if f.replies.waiting_since is not None and _open_at(f, s, now)]
     out["reps"] = [[c.at.isoformat(), c.rep_id, c.team_id, c.status] for c in reps
                    if (not rep_filter or c.rep_id == rep_filter) and (not team_filter or c.team_id == team_filter)]
+    out["attention"] = _attention(chosen, clocks, now)
+    out["options"] = _options(tickets, reps)
     return out  # type: ignore[return-value]
 
 
 def merge(parts: list[Partial]) -> dict:
     """Partials of several workers as one (lists joined, counters added)."""
-    merged: dict = {"waiting_now": [], "reps": []}
+    merged: dict = {"waiting_now": [], "reps": [], "attention": [], "options": {}}
     for part in parts:
         merged["waiting_now"] += part["waiting_now"]
         merged["reps"] += part["reps"]
+        merged["attention"] += part["attention"]
+        for name, values in part["options"].items():
+            merged["options"][name] = sorted(set(merged["options"].get(name, [])) | set(values))
         for name in ("today", "yesterday"):
             into = merged.setdefault(name, {})
             for key, value in part[name].items():
@@ -265,7 +278,7 @@ def merge(parts: list[Partial]) -> dict:
                         for state, n in states.items():
                             sla.setdefault(metric, {}).setdefault(state, 0)
                             sla[metric][state] += n
-                else:  # counters by hour / channel / priority
+                else:  # counters by hour / channel / priority / rep / team
                     counter = into.setdefault(key, {})
                     for k, n in value.items():
                         counter[str(k)] = counter.get(str(k), 0) + n
@@ -314,6 +327,10 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
         met = sum(c["completed_on_time"] for c in counts.values())
         sla[name] = {"clocks": counts, "met_share": round(met / done, 4) if done else None}
     part = merged["today"]
+    attention = sorted(merged["attention"], key=lambda a: (a[2] != "overdue", a[3], a[0], a[1]))
+    for figure, state in (("sla_overdue", "overdue"), ("sla_due_soon", "due_soon")):
+        ids = sorted({a[0] for a in attention if a[2] == state})
+        figures[figure] = Figure(len(ids), None, ids)
     return {
         "account_timezone": timezone,
         "now": now.isoformat(),
@@ -327,6 +344,11 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
                              "outgoing": [part["outgoing_hours"].get(str(h), 0) for h in range(24)]},
         "availability": _availability(reps, windows),
         "sla": sla,
+        "csat_answers": {"today": len(merged["today"]["csat"]), "yesterday": len(merged["yesterday"]["csat"])},
+        "attention": [{"ticket_id": t, "metric": m, "state": st, "due_at": due} for t, m, st, due in attention[:50]],
+        "workload": dict(sorted(part["open_by_rep"].items(), key=lambda kv: (-kv[1], kv[0]))),
+        "sla_by_team": _team_shares(part["sla_by_team"]),
+        "options": merged["options"],
         "_tickets": {name: f.tickets for name, f in figures.items()},
     }
 
@@ -375,3 +397,57 @@ def _sla_counts(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Win
             elif window.has(clock.stopped_at):
                 counts[clock.metric][clock.state(window.end)] += 1
     return counts
+
+
+def _sla_by_team(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Window) -> dict[str, int]:
+    """Clocks completed in the window, on time or late, per team of the ticket (a flat counter: it merges)."""
+    out: Counter = Counter()
+    for key, _, state in tickets:
+        team = (state.get("team_id") if state else "") or ""
+        for clock in clocks.get(key, ()):
+            if clock.stopped_at is not None and window.has(clock.stopped_at):
+                out[f"{team}|{clock.state(window.end)}"] += 1
+    return dict(out)
+
+
+def _team_shares(counts: dict[str, int]) -> dict[str, dict]:
+    teams: dict[str, dict] = {}
+    for key, n in counts.items():
+        team, state = key.rsplit("|", 1)
+        entry = teams.setdefault(team, {"on_time": 0, "late": 0})
+        entry["on_time" if state == "completed_on_time" else "late"] += n
+    for entry in teams.values():
+        done = entry["on_time"] + entry["late"]
+        entry["met_share"] = round(entry["on_time"] / done, 4) if done else None
+    return dict(sorted(teams.items()))
+
+
+def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetime) -> list[list[str]]:
+    """Running clocks that are overdue or due soon now: what a team lead must see without a click."""
+    out = []
+    for key, fold, state in tickets:
+        if fold.merged_into or (state is not None and state.deleted):
+            continue
+        for clock in clocks.get(key, ()):
+            if clock.stopped_at is None and clock.started_at <= now and clock.due_at is not None:
+                running = clock.running_state(now)
+                if running in ("overdue", "due_soon"):
+                    out.append([key[1], clock.metric, running, clock.due_at.isoformat()])
+    return out
+
+
+def _options(tickets, reps: list[RepStatus]) -> dict[str, list[str]]:
+    """The values each filter can take: those the account's tickets (and rep statuses) have."""
+    values: dict[str, set[str]] = {name: set() for name in FILTERS}
+    for _, _, state in tickets:
+        if state is None:
+            continue
+        for name in FILTERS:
+            value = state.get(_PROPERTY_OF_FILTER[name])
+            if value:
+                values[name].add(value)
+    for change in reps:
+        values["rep"].add(change.rep_id)
+        if change.team_id:
+            values["team"].add(change.team_id)
+    return {name: sorted(v) for name, v in values.items()}

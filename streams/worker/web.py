@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic validates peer shares with it (3.11 needs this one)
 
 from streams.core.config_store import ConfigStore
+from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
 from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError
 from streams.worker.ingest import IngestService
@@ -28,6 +29,7 @@ from streams.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 DASHBOARD = Path(__file__).parent / "static" / "dashboard.html"
+FIGURE_DEFINITIONS = as_json()  # the page's labels and tooltips, from the one source
 
 
 class PeerShare(TypedDict):
@@ -182,7 +184,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
         body.pop("_tickets")
         return self.json({"account_id": account, **body, "workers": 1 + len(settings.peers) - len(missing),
-                          "missing_workers": missing})
+                          "missing_workers": missing, "definitions": FIGURE_DEFINITIONS})
 
     @app.page("/api/accounts/{account}/tickets")
     async def live_tickets(self, request, account):

@@ -60,3 +60,107 @@ def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start
     finally:
         browser.quit()
         worker.stop()
+
+
+OVERFLOWING = """
+const bad = [];
+for (const card of document.querySelectorAll("section")) {
+  const box = card.getBoundingClientRect();
+  for (const node of card.querySelectorAll("*")) {
+    const r = node.getBoundingClientRect();
+    if (r.width && (r.right > box.right + 0.5 || r.left < box.left - 0.5)) {
+      bad.push(card.id + ": <" + node.tagName + "> " + (node.textContent || "").slice(0, 40));
+    }
+  }
+}
+for (const node of document.querySelectorAll("section *:not(svg):not(svg *)")) {  // text wider than its box
+  if (node.clientWidth && node.scrollWidth > node.clientWidth + 1) bad.push("text spills: " + node.textContent.slice(0, 40));
+}
+for (const figure of document.querySelectorAll(".figure")) {  // nor out of its figure, into the next one
+  const box = figure.getBoundingClientRect();
+  for (const node of figure.querySelectorAll("*")) {
+    const r = node.getBoundingClientRect();
+    if (r.width && r.right > box.right + 0.5) bad.push(figure.dataset.figure + ": " + node.textContent.slice(0, 40));
+  }
+}
+if (document.documentElement.scrollWidth > window.innerWidth + 1) bad.push("the page is wider than the window");
+return bad;
+"""
+DURATION = r"(\d+d \d{2}h|\d+h \d{2}m|\d+m \d{2}s|\d+s)"
+
+
+@pytest.mark.skipif(not shutil.which("chromedriver"), reason="make test installs Debian's chromium-driver")
+def test_the_dashboard_reads_at_a_glance_from_laptop_to_phone(stack, start_worker):
+    """Issue 11: nothing spills out of its card at 1280 or 390 px; a duration's change is in the value's units;
+    the chart has axes and a legend; the filters offer the values in the data; overdue tickets are listed."""
+    import re
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from deskpulse.account_config import load
+    from tests.support.events import event
+    from tests.support.pipeline import config_applied, publish_config
+
+    worker = start_worker(stack)
+    publish_config(stack, load("account_id: acme\nsla: {hours: 24/7, all: {first_response: 1h, next_response: 4h, "
+                               "time_to_close: 2d, due_soon: 15m}}"))
+    wait_until(lambda: config_applied(worker, "acme"), 30, "the account's SLA policy")
+    day = timedelta(days=1)
+
+    def msg(ticket, at, direction, sender_type, sender):
+        return event("message.created", at=at, message_id=f"{ticket}-{at}", ticket_id=ticket, direction=direction,
+                     sender_type=sender_type, sender_id=sender, channel="chat")
+
+    yesterday = [  # answered in 2m 50s yesterday; today's first response takes 1m 00s
+        {**created("Y1", at=stamp(-day - timedelta(minutes=4)), channel="chat", team_id="support"),
+         "account_id": "acme"},
+        msg("Y1", stamp(-day - timedelta(minutes=3, seconds=50)), "inbound", "customer", "c9"),
+        msg("Y1", stamp(-day - timedelta(minutes=1)), "outbound", "rep", "anna"),
+    ]
+    overdue = [  # waiting for a first response since 3 hours ago: past the default 1 h target
+        {**created("LATE1", at=stamp(-timedelta(hours=3)), channel="email", team_id="billing", priority="urgent"),
+         "account_id": "acme"},
+        msg("LATE1", stamp(-timedelta(hours=3) + timedelta(seconds=5)), "inbound", "customer", "c7"),
+    ]
+    produce(stack, encoded(todays_events("acme", "Q") + yesterday + overdue))
+    worker.wait_processed(9 + len(yesterday) + len(overdue), timeout=60)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        for width in (1280, 390):
+            browser.set_window_size(width, 900)
+            browser.get(f"{worker.web}/dashboard/acme")
+            wait_until(lambda: "LATE1" in browser.find_element(By.ID, "attention").text, 15, "the overdue ticket")
+            assert browser.execute_script(OVERFLOWING) == [], width
+            row = browser.find_element(By.CSS_SELECTOR, "#attention tr.clickable")
+            assert "overdue" in row.get_attribute("innerHTML") and "first response" in row.text
+            figure = browser.find_element(By.CSS_SELECTOR, '[data-figure="avg_first_response_s"]')
+            value = figure.find_element(By.CSS_SELECTOR, ".value").text
+            change = figure.find_element(By.CSS_SELECTOR, ".change")
+            assert re.fullmatch(DURATION, value), value
+            assert re.fullmatch(rf"▼ −{DURATION} vs yesterday", change.text), change.text
+            assert "good" in change.get_attribute("class")  # a shorter first response is better
+            assert browser.find_element(By.CSS_SELECTOR, '[data-figure="avg_first_response_s"]').get_attribute(
+                "title").startswith("From the customer's first message")
+            assert "(n=" in browser.find_element(By.CSS_SELECTOR, '[data-figure="csat"] .label').text
+            chart = browser.find_element(By.ID, "chart")
+            assert chart.find_elements(By.CSS_SELECTOR, ".x-axis") and chart.find_elements(By.CSS_SELECTOR, ".y-axis")
+            assert len(chart.find_elements(By.CSS_SELECTOR, ".x-label")) == 8
+            assert "received" in browser.find_element(By.ID, "legend").text
+            assert "sent" in browser.find_element(By.ID, "legend").text
+            teams = [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "f-team")).options]
+            assert teams == ["", "billing", "support"], teams
+            categories = Select(browser.find_element(By.ID, "f-category")).options
+            assert [o.text for o in categories] == ["all"]  # no ticket has a category: only "all"
+        # a filter from the drop-down narrows the figures
+        Select(browser.find_element(By.ID, "f-team")).select_by_value("billing")
+        wait_until(lambda: browser.find_element(By.CSS_SELECTOR, '[data-figure="new_tickets"] .value').text == "2",
+                   10, "the billing tickets only")
+    finally:
+        browser.quit()
