@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
+from rich.console import Console
 
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
 from deskpulse.simulator.model import Simulation
@@ -76,19 +77,22 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tic
                                            clickhouse=f"chdb://{workdir / 'clickhouse'}")
         ensure_topics(settings.bootstrap, settings.topic_prefix, settings.partitions)
 
+        status = Console(stderr=True).status  # a spinner on stderr while setting up; the figures stay on stdout
         started = time.perf_counter()
-        records = generate(n)
-        producer = make_producer(settings.bootstrap)
-        for topic, key, value in records:
-            producer.send(settings.topic(topic), key=key, value=value)
-        producer.flush()
-        producer.close()
+        with status(f"bench: generating and producing {n:,} events"):
+            records = generate(n)
+            producer = make_producer(settings.bootstrap)
+            for topic, key, value in records:
+                producer.send(settings.topic(topic), key=key, value=value)
+            producer.flush()
+            producer.close()
         total = len(records)
         echo(f"bench: {total} events generated and produced in {time.perf_counter() - started:.1f}s "
              f"({settings.partitions} partitions per topic)")
 
         topics = [settings.topic(t.name) for t in TOPICS]
-        ceiling_rate = asyncio.run(ceiling(settings.bootstrap, topics, total))
+        with status("bench: measuring the ceiling (a bare consumer)"):
+            ceiling_rate = asyncio.run(ceiling(settings.bootstrap, topics, total))
         echo(f"bench: ceiling (aiokafka getmany + json.loads) {ceiling_rate:,.0f} ev/s")
         if faust_agent:
             from deskpulse.bench_faust import agent_rate
@@ -99,8 +103,9 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tic
 
         worker = WorkerProcess(settings, free_port(), workdir / "worker.log").start()
         try:
-            worker.wait_ready()
-            stats = worker.wait_processed(total, timeout=600)
+            with status("bench: the worker processes every record"):
+                worker.wait_ready()
+                stats = worker.wait_processed(total, timeout=600)
         finally:
             worker.stop()
         elapsed = stats["last_commit_at"] - stats["first_record_at"]
