@@ -74,7 +74,9 @@ for (const card of document.querySelectorAll("section")) {
   }
 }
 for (const node of document.querySelectorAll("section *:not(svg):not(svg *)")) {  // text wider than its box
-  if (node.clientWidth && node.scrollWidth > node.clientWidth + 1) bad.push("text spills: " + node.textContent.slice(0, 40));
+  if (node.clientWidth && node.scrollWidth > node.clientWidth + 1) {
+    bad.push("text spills: " + node.textContent.slice(0, 40));
+  }
 }
 for (const figure of document.querySelectorAll(".figure")) {  // nor out of its figure, into the next one
   const box = figure.getBoundingClientRect();
