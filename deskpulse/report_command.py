@@ -38,7 +38,8 @@ class ReportError(Exception):
 def _options_it_takes(report: Report) -> set[str]:
     if report.parameters:
         return set(report.parameters) - {"closed"}
-    return {*RANGE_OPTIONS, "account", "tz", *(("by",) if report.groups else ())}
+    takes = {*RANGE_OPTIONS, "account", "tz", *(("by",) if report.groups else ())}
+    return takes if report.periods else takes - {"freq"}
 
 
 def check_options(report: Report, given: set[str]) -> None:
@@ -97,6 +98,8 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
         tz = zone(tz)
     if report.parameters and "account" in report.parameters and not account:
         raise ReportError(f"{name} needs --account")
+    if start and end and end < start:  # before anything is read: a mistake in the command itself
+        raise ReportError("--to is before --from")
     check_values(query, account, filters)
     closed = DEFAULT_CLOSED
     if account:

@@ -39,6 +39,7 @@ class Report:
     groups: bool  # takes --by rep|team
     columns: dict[str, str]  # name -> description, in result order
     parameters: tuple[str, ...] = ()  # a report that is not "over a date range" names its own
+    periods: bool = True  # takes --freq (False: one row per hour of day, say, over the whole range)
 
 
 @cache
@@ -46,7 +47,7 @@ def catalogue() -> dict[str, Report]:
     """Every report described in reports.yml (the one list: names are never taken from the file system)."""
     doc = yaml.safe_load((resources.files(__name__) / "reports.yml").read_text())
     return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]),
-                         tuple(spec.get("parameters", ())))
+                         tuple(spec.get("parameters", ())), bool(spec.get("periods", True)))
             for name, spec in doc["reports"].items()}
 
 

@@ -1,0 +1,179 @@
+"""Issue 8, the first reports of the catalogue, each against a plain-Python reference, in real chDB.
+
+Hypothesis makes ticket histories (reopens, stage changes, bot messages and
+notes, SLA targets in office hours); the worker's core turns each into its
+facts row and its raw message / feedback rows, exactly as the pipeline
+stores them; each report's SQL is then compared with the same aggregate
+computed here from those objects, over an Europe/Stockholm calendar whose
+range crosses the end of summer time (DST).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.events import FeedbackSubmitted, MessageCreated
+from sinks.facts_store import COLUMNS, NULLABLE, facts_row
+from sinks.reports import parameters, report_sql
+from sinks.rows import ColumnBatch, event_row
+from streams.core.decode import SourceRef
+from streams.core.facts import ticket_facts
+from streams.core.folds import TicketFold, message_step
+from streams.core.replies import Step
+from streams.core.sla_clocks import Targets
+from streams.core.ticket_properties import TicketState
+from tests.support.references import OFFICE
+
+TZ = "Europe/Stockholm"
+ZONE = ZoneInfo(TZ)
+START = datetime(2026, 10, 22, 6, tzinfo=UTC)  # summer time ends on 2026-10-25
+REPS = [("anna", "billing"), ("bo", "billing"), ("carla", "support")]
+TARGETS = Targets(first_response=3600.0, next_response=4 * 3600.0, time_to_close=2 * 86400.0, due_soon=600.0)
+
+
+@st.composite
+def ticket(draw, i: int):
+    """(state, fold, messages as (at, direction, sender_type), csat answers as (at, score, scale))."""
+    created = START + timedelta(minutes=draw(st.integers(0, 8 * 24 * 60)))
+    owner, team = draw(st.sampled_from(REPS))
+    fold = TicketFold()
+    fold.add(Step(created, f"c{i}", "created", stage="new"))
+    at, messages = created, []
+    for j in range(draw(st.integers(0, 6))):
+        at += timedelta(minutes=draw(st.integers(1, 600)))
+        kind = draw(st.sampled_from(["customer", "rep", "bot", "note", "waiting", "closed", "reopen"]))
+        eid = f"{i}-{j}"
+        if kind in ("customer", "rep", "bot", "note"):
+            direction, sender = {"customer": ("inbound", "customer"), "rep": ("outbound", "rep"),
+                                 "bot": ("outbound", "bot"), "note": ("internal", "rep")}[kind]
+            fold.add(message_step(direction, sender, at, eid, owner if sender == "rep" else "c1", "email"))
+            messages.append((at, direction, sender))
+        else:
+            stage = {"waiting": "waiting_on_contact", "closed": "closed", "reopen": "new"}[kind]
+            fold.add(Step(at, eid, "closed" if kind == "closed" else "opened", stage=stage))
+    answers = [(created + timedelta(hours=draw(st.integers(1, 48))), score, scale)
+               for score, scale in draw(st.lists(st.sampled_from([(5, 5), (4, 5), (2, 5), (9, 10), (3, 10)]),
+                                                 max_size=2))]
+    props = {"owner_id": owner, "team_id": team, "channel": "email", "pipeline": "support", "priority": "high"}
+    state = TicketState("acme", f"t{i}", created, props, {k: (created, "c") for k in props})
+    return state, fold, messages, answers
+
+
+@st.composite
+def histories(draw):
+    n = draw(st.integers(1, 12))
+    return [draw(ticket(i)) for i in range(n)]
+
+
+def _store(warehouse, tickets) -> list:
+    for table in ("ticket_facts", "message_events", "feedback_events"):
+        warehouse.command(f"TRUNCATE TABLE {table}")
+    facts_rows = ColumnBatch(COLUMNS, nullable=NULLABLE)
+    raw: dict[str, ColumnBatch] = {}
+    out = []
+    for n, (state, fold, messages, answers) in enumerate(tickets):
+        facts = ticket_facts(fold, TARGETS, OFFICE)
+        facts_rows.append(facts_row("acme", state.ticket_id, state, facts, START, 1))
+        out.append((state, facts))
+        for k, (at, direction, sender) in enumerate(messages):
+            event = MessageCreated(event_id=f"m{n}-{k}", type="message.created", account_id="acme", occurred_at=at,
+                                   ticket_id=state.ticket_id, message_id=f"m{n}-{k}", direction=direction,
+                                   sender_type=sender, sender_id="x", channel="email", schema_version=1)
+            _add(raw, event, "messages", n * 100 + k)
+        for k, (at, score, scale) in enumerate(answers):
+            event = FeedbackSubmitted(event_id=f"f{n}-{k}", type="feedback.submitted", account_id="acme",
+                                      occurred_at=at, ticket_id=state.ticket_id, survey="csat", score=score,
+                                      scale=scale, schema_version=1)
+            _add(raw, event, "feedback", n * 100 + k)
+    warehouse.insert_columns("ticket_facts", facts_rows.columns, facts_rows.data)
+    for table, rows in raw.items():
+        warehouse.insert_columns(table, rows.columns, rows.data)
+    return out
+
+
+def _add(raw: dict, event, topic: str, offset: int) -> None:
+    from sinks.rows import table_columns
+
+    table, row = event_row(event, SourceRef(topic, 0, offset), "src")
+    raw.setdefault(table, ColumnBatch(table_columns(table))).append(row)
+
+
+def _run(warehouse, name: str, freq: str = "week", by: str = "none") -> list[dict]:
+    params = {**parameters(date(2026, 10, 1), date(2026, 11, 30), freq, TZ, account="acme"), "by": by}
+    result = warehouse.query(report_sql(name), params)
+    return [dict(zip(result.column_names, r, strict=True)) for r in result.result_rows]
+
+
+def _week(at: datetime) -> date:
+    local = at.astimezone(ZONE).date()
+    return local - timedelta(days=local.weekday())
+
+
+def _group(state, by: str) -> str:
+    return {"rep": state.get("owner_id"), "team": state.get("team_id")}.get(by, "")
+
+
+EXAMPLES = settings(max_examples=25, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["none", "rep", "team"]))
+def test_tickets_closed_and_sla_status_and_time_in_status(clean_warehouse, tickets, by):
+    stored = _store(clean_warehouse, tickets)
+    closed: Counter = Counter()
+    reopened: Counter = Counter()
+    sla: dict = defaultdict(lambda: [0, 0])
+    stages: dict = defaultdict(list)
+    for state, facts in stored:
+        group = _group(state, by)
+        if facts.closed_at is not None:
+            key = (_week(facts.closed_at), group)
+            closed[key] += 1
+            reopened[key] += facts.reopens > 0
+            for span, spent in facts.stages:
+                if spent is not None:
+                    stages[(_week(facts.closed_at), "support", span.stage, group)].append(spent)
+        for clock in facts.clocks:
+            if clock.stopped_at is not None:
+                late = clock.due_at is not None and clock.stopped_at > clock.due_at
+                sla[(_week(clock.stopped_at), clock.metric, group)][late] += 1
+    got = {(r["period"], r["group"]): (r["tickets_closed"], r["reopened_tickets"])
+           for r in _run(clean_warehouse, "tickets-closed", by=by)}
+    assert got == {k: (closed[k], reopened[k]) for k in closed}
+    got = {(r["period"], r["metric"], r["group"]): (r["on_time"], r["late"], r["hit_rate"])
+           for r in _run(clean_warehouse, "sla-status", by=by)}
+    assert got == {k: (v[0], v[1], round(v[0] / (v[0] + v[1]), 4)) for k, v in sla.items()}
+    got = {(r["period"], r["pipeline"], r["stage"], r["group"]):
+           (r["tickets"], r["avg_time_in_stage_s"], r["avg_time_in_stage_sla_s"])
+           for r in _run(clean_warehouse, "time-in-status", by=by)}
+    assert got == {k: (len(v), round(sum(d.seconds for d in v) / len(v), 1),
+                       round(sum(d.sla_seconds for d in v) / len(v), 1)) for k, v in stages.items()}
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["none", "rep", "team"]))
+def test_csat_and_time_of_day(clean_warehouse, tickets, by):
+    stored = _store(clean_warehouse, tickets)
+    answers: dict = defaultdict(list)
+    hours: dict = defaultdict(lambda: [0, 0])
+    for (state, _), (_, _, messages, given_answers) in zip(stored, tickets, strict=True):
+        for at, score, scale in given_answers:
+            answers[(_week(at), scale, _group(state, by))].append(score)
+        for at, direction, sender in messages:
+            hour = at.astimezone(ZONE).hour
+            if direction == "inbound":
+                hours[hour][0] += 1
+            elif direction == "outbound" and sender == "rep":
+                hours[hour][1] += 1
+    got = {(r["period"], r["scale"], r["group"]): (r["answers"], r["satisfied"], r["satisfied_share"], r["avg_score"])
+           for r in _run(clean_warehouse, "csat", by=by)}
+    assert got == {k: (len(v), sum(s >= k[1] - 1 for s in v), round(sum(s >= k[1] - 1 for s in v) / len(v), 4),
+                       round(sum(v) / len(v), 2)) for k, v in answers.items()}
+    got = {r["hour"]: (r["received"], r["sent"]) for r in _run(clean_warehouse, "time-of-day")}
+    assert got == {h: tuple(v) for h, v in hours.items()}
