@@ -38,6 +38,7 @@ from streams.worker.topic_reader import read_ranges
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
 SEND_ATTEMPTS = 3  # 0.2 + 0.4 s of backoff at most between them
+SEND_TIMEOUT_S = 3.0  # per try: a broker that neither answers nor refuses holds nothing for long
 
 
 @dataclass(slots=True)
@@ -63,7 +64,9 @@ class SlaAlerter:
         self._heap: list[tuple[datetime, int, Key]] = []
         self._scheduled: set[tuple[datetime, Key]] = set()  # what the heap holds
         self._seq = itertools.count()
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # the bookkeeping (owned partitions, watched tickets); never held over a send
+        self._in_flight: dict[int, set[asyncio.Future]] = {}  # partition -> sends not finished yet
+        self._sending_ids: set[str] = set()
         self._wake = asyncio.Event()
         self._owned: set[int] = set()
 
@@ -87,18 +90,22 @@ class SlaAlerter:
         self._wake.set()
 
     async def evaluate(self, keys) -> None:
-        """Raise the alerts now due for these tickets; forget tickets without running clocks."""
+        """Raise the alerts now due for these tickets; forget tickets without running clocks.
+
+        The lock guards only the bookkeeping, never a send: sends run outside it, and a revoke waits for
+        the sends of its partitions still in flight (bounded) so the next owner reads them back.
+        """
+        pending: list[tuple[SlaAlert, asyncio.Future]] = []
         async with self._lock:
             now = datetime.now(UTC)
             not_before = now - self.max_age
-            sends, ids = [], []
             for key in keys:
                 watched = self.watched.get(key)
                 if watched is None or watched.partition not in self._owned:
                     continue
                 for clock, state, threshold in alerts_due(watched.clocks, now):
                     aid = alert_id(key[0], key[1], clock.key, state)
-                    if aid in self.emitted:
+                    if aid in self.emitted or aid in self._sending_ids:
                         continue
                     if threshold < not_before:
                         self.emitted.add(aid)
@@ -110,31 +117,38 @@ class SlaAlerter:
                                      threshold_at=threshold, raised_at=now, target_s=clock.target_s,
                                      owner_id=watched.owner_id, team_id=watched.team_id,
                                      priority=watched.priority)
-                    sends.append(self._send(alert, watched.partition))
-                    ids.append(alert)
+                    sending = asyncio.ensure_future(self._send(alert, watched.partition))
+                    self._in_flight.setdefault(watched.partition, set()).add(sending)
+                    self._sending_ids.add(aid)
+                    pending.append((alert, sending))
                 if not any(c.stopped_at is None for c in watched.clocks):
                     del self.watched[key]
-            if sends:
-                sent = await asyncio.gather(*sends)
-                for alert, ok in zip(ids, sent, strict=True):
-                    if not ok:
-                        continue  # not marked raised: the next evaluation of its ticket tries again
-                    self.emitted.add(alert.alert_id)
-                    self.raised += 1
-                    self.latencies.append(alert.latency_s)
-                    metrics.SLA_ALERTS.labels(alert.metric, alert.state).inc()
-                    metrics.EVENTS_PRODUCED.labels(SLA_ALERTS_TOPIC, "sla.alert").inc()
-                    metrics.SLA_ALERT_LATENCY.observe(max(alert.latency_s, 0.0))
+        if not pending:
+            return
+        await asyncio.gather(*(f for _, f in pending))
+        for alert, sending in pending:
+            for flights in self._in_flight.values():
+                flights.discard(sending)
+            self._sending_ids.discard(alert.alert_id)
+            if not sending.result():
+                continue  # not marked raised: the next evaluation of its ticket tries again
+            self.emitted.add(alert.alert_id)
+            self.raised += 1
+            self.latencies.append(alert.latency_s)
+            metrics.SLA_ALERTS.labels(alert.metric, alert.state).inc()
+            metrics.EVENTS_PRODUCED.labels(SLA_ALERTS_TOPIC, "sla.alert").inc()
+            metrics.SLA_ALERT_LATENCY.observe(max(alert.latency_s, 0.0))
 
     async def _send(self, alert: SlaAlert, partition: int) -> bool:
-        """Bounded: the lock is held while sending (a revoke waits for sends in flight), so a broker that keeps
-        refusing must not hold every flush; a refused alert is counted and tried again at the next evaluation."""
+        """Bounded (SEND_ATTEMPTS tries of at most SEND_TIMEOUT_S each): a revoke waits for it, and a flush
+        waits for the alerts of its tickets; a refused alert is counted and tried again at the next evaluation."""
         assert self.producer is not None
         value = alert.model_dump_json().encode()
         for attempt in range(SEND_ATTEMPTS):
             try:
-                await self.producer.send_and_wait(self.topic, value=value, key=alert.ticket_id.encode(),
-                                                  partition=partition)
+                await asyncio.wait_for(self.producer.send_and_wait(self.topic, value=value,
+                                                                   key=alert.ticket_id.encode(), partition=partition),
+                                       SEND_TIMEOUT_S)
                 return True
             except Exception as exc:
                 log.warning("sending alert %s failed (%s: %s)", alert.alert_id, type(exc).__name__, exc)
@@ -194,12 +208,16 @@ class SlaAlerter:
         log.info("read %d raised alerts of partitions %s in %.2fs", found, partitions, time.monotonic() - started)
 
     async def release(self, partitions) -> None:
-        """Stop alerting for partitions being revoked; sends in flight finish first (under the lock)."""
+        """Stop alerting for partitions being revoked; their sends in flight finish first (each is bounded), so
+        the next owner, which reads the topic back, sees them."""
         async with self._lock:
             for p in partitions:
                 self._owned.discard(p)
             for key in [k for k, w in self.watched.items() if w.partition in partitions]:
                 del self.watched[key]
+            flying = [f for p in partitions for f in self._in_flight.get(p, ())]
+        if flying:
+            await asyncio.wait(flying, timeout=SEND_ATTEMPTS * (SEND_TIMEOUT_S + 1.0))
 
     # --- Prometheus -----------------------------------------------------------
 
