@@ -93,6 +93,8 @@ def for_people(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, freq: s
                 value = period_label(value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), freq)
             elif column == "group" and value == "":
                 value = GROUP_LABELS.get(by, "")
+            elif column == "owner_id" and value == "":
+                value = "(unassigned)"
             cells.append(value)
         out.append(cells)
     return shown, out

@@ -56,10 +56,12 @@ def ticket(draw, i: int):
         else:
             stage = {"waiting": "waiting_on_contact", "closed": "closed", "reopen": "new"}[kind]
             fold.add(Step(at, eid, "closed" if kind == "closed" else "opened", stage=stage))
-    answers = [(created + timedelta(hours=draw(st.integers(1, 48))), score, scale)
-               for score, scale in draw(st.lists(st.sampled_from([(5, 5), (4, 5), (2, 5), (9, 10), (3, 10)]),
-                                                 max_size=2))]
-    props = {"owner_id": owner, "team_id": team, "channel": "email", "pipeline": "support", "priority": "high"}
+    answers = [(created + timedelta(hours=draw(st.integers(1, 48))), survey, score, scale)
+               for survey, score, scale in draw(st.lists(st.sampled_from(
+                   [("csat", 5, 5), ("csat", 4, 5), ("csat", 2, 5), ("csat", 9, 10), ("csat", 3, 10), ("ces", 2, 7),
+                    ("ces", 6, 7)]), max_size=3))]
+    channel = draw(st.sampled_from(["email", "chat"]))
+    props = {"owner_id": owner, "team_id": team, "channel": channel, "pipeline": "support", "priority": "high"}
     state = TicketState("acme", f"t{i}", created, props, {k: (created, "c") for k in props})
     return state, fold, messages, answers
 
@@ -85,9 +87,9 @@ def _store(warehouse, tickets) -> list:
                                    ticket_id=state.ticket_id, message_id=f"m{n}-{k}", direction=direction,
                                    sender_type=sender, sender_id="x", channel="email", schema_version=1)
             _add(raw, event, "messages", n * 100 + k)
-        for k, (at, score, scale) in enumerate(answers):
+        for k, (at, survey, score, scale) in enumerate(answers):
             event = FeedbackSubmitted(event_id=f"f{n}-{k}", type="feedback.submitted", account_id="acme",
-                                      occurred_at=at, ticket_id=state.ticket_id, survey="csat", score=score,
+                                      occurred_at=at, ticket_id=state.ticket_id, survey=survey, score=score,
                                       scale=scale, schema_version=1)
             _add(raw, event, "feedback", n * 100 + k)
     warehouse.insert_columns("ticket_facts", facts_rows.columns, facts_rows.data)
@@ -163,8 +165,9 @@ def test_csat_and_time_of_day(clean_warehouse, tickets, by):
     answers: dict = defaultdict(list)
     hours: dict = defaultdict(lambda: [0, 0])
     for (state, _), (_, _, messages, given_answers) in zip(stored, tickets, strict=True):
-        for at, score, scale in given_answers:
-            answers[(_week(at), scale, _group(state, by))].append(score)
+        for at, survey, score, scale in given_answers:
+            if survey == "csat":
+                answers[(_week(at), scale, _group(state, by))].append(score)
         for at, direction, sender in messages:
             hour = at.astimezone(ZONE).hour
             if direction == "inbound":
@@ -177,3 +180,38 @@ def test_csat_and_time_of_day(clean_warehouse, tickets, by):
                        round(sum(v) / len(v), 2)) for k, v in answers.items()}
     got = {r["hour"]: (r["received"], r["sent"]) for r in _run(clean_warehouse, "time-of-day")}
     assert got == {h: tuple(v) for h, v in hours.items()}
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["none", "rep", "team"]))
+def test_ces_support_volume_chat_wait_and_owner_replies(clean_warehouse, tickets, by):
+    from statistics import median
+
+    stored = _store(clean_warehouse, tickets)
+    ces: dict = defaultdict(list)
+    volume: Counter = Counter()
+    chats: dict = defaultdict(list)
+    owners: dict = defaultdict(lambda: [0, 0])
+    for (state, facts), (_, _, messages, answers) in zip(stored, tickets, strict=True):
+        group = _group(state, by)
+        for at, survey, score, scale in answers:
+            if survey == "ces":
+                ces[(_week(at), scale, group)].append(score)
+        volume[(_week(facts.created_at), group)] += 1
+        if state.get("channel") == "chat" and facts.time_to_first_response is not None:
+            chats[(_week(facts.first_response_at), group)].append(facts.time_to_first_response)
+        owners[state.get("owner_id")][0] += 1
+        owners[state.get("owner_id")][1] += sum(1 for _, d, s in messages if d == "outbound" and s == "rep")
+    got = {(r["period"], r["scale"], r["group"]): (r["answers"], r["avg_score"])
+           for r in _run(clean_warehouse, "ces", by=by)}
+    assert got == {k: (len(v), round(sum(v) / len(v), 2)) for k, v in ces.items()}
+    got = {(r["period"], r["group"]): r["tickets"] for r in _run(clean_warehouse, "support-volume", by=by)}
+    assert got == dict(volume)
+    got = {(r["period"], r["group"]): (r["chats"], r["avg_chat_wait_s"], r["avg_chat_wait_sla_s"],
+                                       r["median_chat_wait_s"]) for r in _run(clean_warehouse, "chat-wait-time", by=by)}
+    assert got == {k: (len(v), round(sum(d.seconds for d in v) / len(v), 1),
+                       round(sum(d.sla_seconds for d in v) / len(v), 1), round(median(d.seconds for d in v), 1))
+                   for k, v in chats.items()}
+    got = {r["owner_id"]: (r["tickets"], r["replies"], r["avg_replies_per_ticket"])
+           for r in _run(clean_warehouse, "owner-reply-count")}
+    assert got == {o: (t, n, round(n / t, 2)) for o, (t, n) in owners.items()}
