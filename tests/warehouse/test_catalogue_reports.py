@@ -51,7 +51,8 @@ def ticket(draw, i: int):
         if kind in ("customer", "rep", "bot", "note"):
             direction, sender = {"customer": ("inbound", "customer"), "rep": ("outbound", "rep"),
                                  "bot": ("outbound", "bot"), "note": ("internal", "rep")}[kind]
-            fold.add(message_step(direction, sender, at, eid, owner if sender == "rep" else "c1", "email"))
+            customer = f"cust{i % 4}"
+            fold.add(message_step(direction, sender, at, eid, owner if sender == "rep" else customer, "email"))
             messages.append((at, direction, sender))
         else:
             stage = {"waiting": "waiting_on_contact", "closed": "closed", "reopen": "new"}[kind]
@@ -215,3 +216,39 @@ def test_ces_support_volume_chat_wait_and_owner_replies(clean_warehouse, tickets
     got = {r["owner_id"]: (r["tickets"], r["replies"], r["avg_replies_per_ticket"])
            for r in _run(clean_warehouse, "owner-reply-count")}
     assert got == {o: (t, n, round(n / t, 2)) for o, (t, n) in owners.items()}
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["none", "rep", "team"]))
+def test_customer_reply_time_slowest_customers_and_ticket_reply_counts(clean_warehouse, tickets, by):
+    stored = _store(clean_warehouse, tickets)
+    replies: dict = defaultdict(list)
+    customers: dict = defaultdict(list)
+    counts = {"most_sent": {}, "most_received": {}}
+    for (state, facts), (_, _, messages, _) in zip(stored, tickets, strict=True):
+        for interval, spent in facts.intervals:
+            if interval.metric == "customer_reply":
+                group = {"rep": interval.waiting, "team": state.get("team_id")}.get(by, "")
+                replies[(_week(interval.ended_at), group)].append(spent)
+                customers[interval.answered_by].append(spent.seconds)
+        sent = sum(1 for _, d, s in messages if d == "outbound" and s == "rep")
+        received = sum(1 for _, d, _ in messages if d == "inbound")
+        for name, n in (("most_sent", sent), ("most_received", received)):
+            if n:
+                counts[name][state.ticket_id] = n
+    got = {(r["period"], r["group"]): (r["replies"], r["avg_customer_reply_s"], r["avg_customer_reply_sla_s"])
+           for r in _run(clean_warehouse, "customer-reply-time", by=by)}
+    assert got == {k: (len(v), round(sum(d.seconds for d in v) / len(v), 1),
+                       round(sum(d.sla_seconds for d in v) / len(v), 1)) for k, v in replies.items()}
+    averages = {c: sum(v) / len(v) for c, v in customers.items()}
+    slowest = sorted(averages, key=lambda c: (-averages[c], c))[:10]
+    got = [(r["customer_id"], r["replies"], r["avg_customer_reply_s"]) for r in _run(clean_warehouse,
+                                                                                     "slowest-customers")]
+    assert got == [(c, len(customers[c]), round(averages[c], 1)) for c in slowest]
+    got = [(r["list"], r["rank"], r["ticket_id"], r["messages"]) for r in _run(clean_warehouse,
+                                                                               "ticket-reply-counts")]
+    expected = []
+    for name in ("most_received", "most_sent"):
+        top = sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        expected += [(name, rank, ticket, n) for rank, (ticket, n) in enumerate(top, 1)]
+    assert got == expected
