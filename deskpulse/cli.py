@@ -213,9 +213,9 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
     from click.core import ParameterSource
 
     from deskpulse.output import for_people, render
-    from deskpulse.report_command import ReportError, build
     from sinks.reports import available, markdown
     from sinks.reports import catalogue as reports
+    from sinks.reports.request import ReportError, build
 
     if catalogue:
         click.echo(markdown())

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sinks.clickhouse import Warehouse, jsonable
+from sinks.reports.request import ReportError, build
 
 MAX_QUERY_CHARS = 100_000
 # Applied to the session when it opens; readonly last, since it forbids changing settings after it.
@@ -28,6 +29,9 @@ LIMITS = {
 
 class AdhocSqlError(ValueError):
     """The query was refused or failed: one line for the caller."""
+
+
+__all__ = ["LIMITS", "AdhocSql", "AdhocSqlError", "ReportError"]
 
 
 class AdhocSql:
@@ -63,6 +67,19 @@ class AdhocSql:
         if parameters is not None and not isinstance(parameters, dict):
             raise AdhocSqlError("'parameters' must be an object")
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._run, query, parameters)
+
+    def _report(self, name: str, given: set[str], options: dict) -> dict[str, Any]:
+        def query(sql: str, parameters: dict | None) -> tuple[list[str], list[list]]:
+            result = self._run(sql, parameters)
+            return result["columns"], result["rows"]
+
+        sql, parameters = build(name, query, given, **options)
+        return self._run(sql, parameters)
+
+    async def report(self, name: str, given: set[str], options: dict) -> dict[str, Any]:
+        """A catalogue report, checked like `deskpulse report` and run in this session (same limits, same
+        thread, never the ingest connection). Raises ReportError or AdhocSqlError with one line."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._report, name, given, options)
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)

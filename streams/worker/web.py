@@ -9,9 +9,11 @@ account: it merges its own share with its peers' (`/partial`).
 from __future__ import annotations
 
 import asyncio
+import csv
 import hmac
+import io
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +25,7 @@ from typing_extensions import TypedDict  # pydantic validates peer shares with i
 from streams.core.config_store import ConfigStore
 from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
-from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError
+from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError
 from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
 
@@ -216,6 +218,24 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         health = ingest.health()
         return self.json(health, status=200 if health["ok"] else 503)
 
+    @app.page("/api/accounts/{account}/reports/{name}")
+    async def report(self, request, account, name):
+        """A historical report of this account (docs/reports.md): the `deskpulse report` options as query
+        parameters (from, to, freq, tz, by, day, channel, priority, team, pipeline, category), JSON or
+        format=csv. The account is the one of the path and its token; an `account` parameter is refused."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            options, given, fmt = _report_options(request.query)
+            result = await adhoc.report(name, given, {**options, "account": account})
+        except (ReportError, AdhocSqlError, ValueError) as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else "bad request"
+            return self.json({"error": text}, status=404 if text.startswith("unknown report") else 400)
+        if fmt == "csv":
+            return self.text(_csv(result), content_type="text/csv", headers={
+                "Content-Disposition": f'attachment; filename="{account}-{name}.csv"'})
+        return self.json({"account_id": account, "report": name, **result})
+
     @app.page("/sql")
     class ReadOnlySql(faust.web.View):
         """Read-only SQL for local tools while this process holds the embedded ClickHouse (chDB allows one
@@ -241,3 +261,48 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             except (AdhocSqlError, ValueError) as exc:
                 return self.json({"error": str(exc).strip().splitlines()[0] if str(exc).strip() else "bad request"},
                                  status=400)
+
+
+REPORT_TEXT_OPTIONS = ("freq", "tz", "by", "channel", "priority", "team", "pipeline", "category")
+REPORT_DATE_OPTIONS = {"from": "start", "to": "end", "day": "day"}
+
+
+def _report_options(query) -> tuple[dict, set[str], str]:
+    """Query parameters -> the options of `build` (every one bounded), the names given, the format."""
+    unknown = set(query) - {*REPORT_TEXT_OPTIONS, *REPORT_DATE_OPTIONS, "format", "token"}
+    if unknown:
+        raise ValueError(f"unknown parameter {sorted(unknown)[0][:40]!r}")
+    fmt = query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ValueError("format must be json or csv")
+    options: dict = {"start": None, "end": None, "day": None, "freq": "day", "tz": None, "by": "none",
+                     "filters": {f: None for f in ("channel", "priority", "team", "pipeline", "category")}}
+    given: set[str] = set()
+    for name, value in query.items():
+        if name in ("format", "token"):
+            continue
+        if len(value) > 200:
+            raise ValueError(f"{name} is longer than 200 characters")
+        given.add(name)
+        if name in REPORT_DATE_OPTIONS:
+            try:
+                options[REPORT_DATE_OPTIONS[name]] = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{name} must be a date like 2026-11-23") from None
+        elif name in options["filters"]:
+            options["filters"][name] = value
+        else:
+            options[name] = value
+    if options["freq"] not in ("day", "week", "month", "quarter", "year"):
+        raise ValueError("freq must be day, week, month, quarter or year")
+    if options["by"] not in ("rep", "team", "none"):
+        raise ValueError("by must be rep, team or none")
+    return options, given, fmt
+
+
+def _csv(result: dict) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result["columns"])
+    writer.writerows(result["rows"])
+    return buffer.getvalue()

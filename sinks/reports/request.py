@@ -1,4 +1,5 @@
-"""`deskpulse report NAME`: its options checked against the report and the data, then run.
+"""A report request (`deskpulse report NAME`, `/api/accounts/{a}/reports/{name}`): its options checked against
+the report and the data, turned into the report's SQL and named parameters.
 
 Every mistake is one line that says what is known: an unknown account or a
 filter value no ticket has lists the known ones (it used to print `(0 rows)`
