@@ -5,21 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import urllib.error
-import urllib.request
 
+from tests.support.http import fetch
 from tests.support.live import todays_events
 from tests.support.pipeline import encoded, produce
 from tests.support.waiting import wait_until
-
-
-def get(url: str, token: str | None = None) -> tuple[int, dict, bytes]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
 
 
 def test_reports_api_per_account_json_and_csv(stack, start_worker):
@@ -30,7 +20,7 @@ def test_reports_api_per_account_json_and_csv(stack, start_worker):
     base = f"{worker.web}/api/accounts/acme/reports"
 
     def answered() -> dict | None:
-        status, _, body = get(f"{base}/tickets-created?freq=week", "acme-secret")
+        status, _, body = fetch(f"{base}/tickets-created?freq=week", "acme-secret")
         answer = json.loads(body)
         assert status == 200, answer
         return answer if answer["rows"] else None
@@ -39,13 +29,13 @@ def test_reports_api_per_account_json_and_csv(stack, start_worker):
     assert answer["columns"] == ["account_id", "period", "tickets_created"]
     assert [row[0] for row in answer["rows"]] == ["acme"] and answer["rows"][0][2] == 2  # globex's are not here
 
-    status, headers, body = get(f"{base}/time-to-first-response?by=team&format=csv", "acme-secret")
+    status, headers, body = fetch(f"{base}/time-to-first-response?by=team&format=csv", "acme-secret")
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(body.decode())))
     assert rows[0][:3] == ["account_id", "period", "group"] and {r[2] for r in rows[1:]} == {"support"}
 
-    assert get(f"{base}/tickets-created", "globex-secret")[0] == 401  # another account's token
-    assert get(f"{base}/tickets-created")[0] == 401
+    assert fetch(f"{base}/tickets-created", "globex-secret")[0] == 401  # another account's token
+    assert fetch(f"{base}/tickets-created")[0] == 401
     for query, status_wanted, fragment in [
         ("no-such-report", 404, "unknown report"),
         ("tickets-created?by=rep", 400, "does not take --by"),
@@ -55,5 +45,5 @@ def test_reports_api_per_account_json_and_csv(stack, start_worker):
         ("tickets-created?tz=Mars/Base", 400, "unknown time zone"),
         ("tickets-created?format=xml", 400, "format"),
     ]:
-        status, _, body = get(f"{base}/{query}", "acme-secret")
+        status, _, body = fetch(f"{base}/{query}", "acme-secret")
         assert status == status_wanted and fragment in json.loads(body)["error"], (query, status, body)

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.cli import deskpulse
 from tests.support.events import created
+from tests.support.http import fetch
 from tests.support.pipeline import encoded, produce, sql
 from tests.support.waiting import wait_until
 
@@ -68,26 +69,19 @@ def test_sql_takes_json_only_is_limited_and_needs_the_admin_token(stack, start_w
     assert status == 400 and "limit" in body["error"].lower()
 
 
-def get(url: str, token: str | None = None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
 
 
 def test_every_endpoint_but_health_needs_a_token_and_bad_input_is_a_400(stack, start_worker):
     worker = start_worker(stack, DESKPULSE_API_TOKENS="acme=acme-secret")
     base = f"{worker.web}/api/accounts/acme/summary"
-    assert get(f"{worker.web}/healthz")[0] == 200
-    assert get(f"{worker.web}/config/acme")[0] == 401  # an account's hours and policies are its own
-    assert get(f"{worker.web}/config/acme", "acme-secret")[0] == 200
-    assert get(base, "t\u00f6k\u00e9n")[0] == 401  # a non-ASCII token is just a wrong token
+    assert fetch(f"{worker.web}/healthz")[0] == 200
+    assert fetch(f"{worker.web}/config/acme")[0] == 401  # an account's hours and policies are its own
+    assert fetch(f"{worker.web}/config/acme", "acme-secret")[0] == 200
+    assert fetch(base, "t\u00f6k\u00e9n")[0] == 401  # a non-ASCII token is just a wrong token
     for at in ("9999-12-31T00:00:00+00:00", "2026-11-02T10:00:00", "yesterday", "1" * 500):
-        assert get(f"{base}?at={urllib.parse.quote(at)}", "acme-secret")[0] == 400, at
+        assert fetch(f"{base}?at={urllib.parse.quote(at)}", "acme-secret")[0] == 400, at
     for faust_page in ("/router/", "/table/", "/stats/"):  # Faust's own pages would bypass the tokens
-        assert get(f"{worker.web}{faust_page}")[0] == 404, faust_page
-    status, headers, _ = get(f"{worker.web}/dashboard/acme")
+        assert fetch(f"{worker.web}{faust_page}")[0] == 404, faust_page
+    status, headers, _ = fetch(f"{worker.web}/dashboard/acme")
     assert status == 200 and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
