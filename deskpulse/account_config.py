@@ -58,8 +58,12 @@ def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
 def load(text: str, source: str = "config") -> AccountConfig:
     """Every problem of the file at once, each as 'line N: path.to.field: message'."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        loader = _Loader(text)  # parsed once: the nodes give the lines, the same nodes the document
+        try:
+            node = loader.get_single_node()
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -32,7 +32,7 @@ from kafka import KafkaConsumer
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import make_producer, route
-from deskpulse.worker_process import WorkerProcess
+from deskpulse.worker_process import WorkerProcess, total_lag
 from schemas.topics import SLA_ALERTS_TOPIC
 from sinks.clickhouse import Warehouse
 from streams.worker.kafka_admin import ensure_topics
@@ -131,7 +131,7 @@ def _run_to_end(settings: Settings, workdir: Path, name: str) -> None:
         while time.monotonic() < deadline and quiet < 2:
             time.sleep(1.0)
             stats = worker.stats() or {}
-            quiet = quiet + 1 if stats.get("ready") and not sum((stats.get("lag") or {"?": 1}).values()) else 0
+            quiet = quiet + 1 if stats.get("ready") and stats.get("lag") and not total_lag(stats) else 0
         time.sleep(2.0)  # alerts whose thresholds just passed
     finally:
         worker.stop()

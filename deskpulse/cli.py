@@ -359,19 +359,18 @@ def bench_live(ctx: click.Context, probes) -> None:
 
 def run_query(settings: Settings, query: str, parameters: dict | None) -> tuple[list[str], list[list]]:
     """Run a read-only query: through the local worker if it holds the embedded ClickHouse, else directly."""
-    from deskpulse.data_dir import require_data
+    from deskpulse.data_dir import holder, require_data
     from sinks.clickhouse import Warehouse
     from streams.worker.adhoc_sql import LIMITS
 
     if settings.clickhouse is None:
         require_data(settings)
-        marker = settings.data_dir / "worker.json"
-        if marker.exists():
-            info = json.loads(marker.read_text())
+        info = holder(settings)
+        if info is not None:
             try:
                 return _query_worker(info["web"], query, parameters)
             except urllib.error.URLError:
-                pass  # a stale marker: the worker is gone, open the files directly
+                pass  # its web server is gone: open the files directly
     warehouse = Warehouse.open(settings.clickhouse_dsn, settings=LIMITS)  # read-only, as through a worker
     try:
         result = warehouse.query(query, parameters)

@@ -17,7 +17,7 @@ from deskpulse.data_dir import hint
 from deskpulse.embedded_broker import EmbeddedBroker, free_port
 from deskpulse.simulator.model import Simulation
 from deskpulse.simulator.produce import Produced, live, make_producer, send_all
-from deskpulse.worker_process import WorkerProcess
+from deskpulse.worker_process import WorkerProcess, total_lag
 from streams.worker.kafka_admin import ensure_topics
 from streams.worker.settings import Settings
 
@@ -44,20 +44,15 @@ def _counted(events: Iterator[dict], progress: Progress, task: TaskID) -> Iterat
 def _caught_up(worker: WorkerProcess, produced: int, progress: Progress) -> dict:
     """Until the worker has taken every produced record, with a bar: records, events/s and lag."""
     task = progress.add_task("worker", total=produced)
-    deadline, last = time.monotonic() + 600, (time.monotonic(), 0)
-    stats: dict = {}
-    while time.monotonic() < deadline:
-        stats = worker.stats() or stats
-        records = stats.get("records", 0)
-        now = time.monotonic()
+    last = [time.monotonic(), 0]  # when and how many at the previous /stats answer
+
+    def show(stats: dict) -> None:
+        now, records = time.monotonic(), stats.get("records", 0)
         rate = (records - last[1]) / max(now - last[0], 1e-3)
-        last = (now, records)
-        lag = sum((stats.get("lag") or {}).values())
-        progress.update(task, completed=records, description=f"worker  {rate:>8,.0f} ev/s  lag {lag:,}")
-        if records >= produced:
-            return stats
-        time.sleep(0.5)
-    return worker.wait_processed(produced, timeout=1)  # raises, with what /healthz and the log say
+        last[:] = [now, records]
+        progress.update(task, completed=records, description=f"worker  {rate:>8,.0f} ev/s  lag {total_lag(stats):,}")
+
+    return worker.wait_processed(produced, timeout=600, progress=show, every=0.5)
 
 
 def _status_lines(worker: WorkerProcess, produced: Produced, stop: threading.Event, echo: Callable[[str], None],
@@ -68,9 +63,8 @@ def _status_lines(worker: WorkerProcess, produced: Produced, stop: threading.Eve
         if stats is None:
             echo(f"live        {datetime.now():%H:%M:%S}  the worker does not answer; see its log")
             continue
-        lag = sum((stats.get("lag") or {}).values())
         echo(f"live        {datetime.now():%H:%M:%S}  produced {produced.events:,}  processed "
-             f"{stats.get('records', 0):,}  lag {lag:,}  dead-lettered {stats.get('dead_lettered', 0):,}")
+             f"{stats.get('records', 0):,}  lag {total_lag(stats):,}  dead-lettered {stats.get('dead_lettered', 0):,}")
 
 
 def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: float, history_days: float,

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from streams.worker.settings import Settings
@@ -38,6 +39,11 @@ def _last_problem(log_path: Path) -> str:
                 text.startswith("deskpulse: error:"):
             return text[:300]
     return ""
+
+
+def total_lag(stats: dict) -> int:
+    """Records not yet committed, over every partition of a /stats answer (0 when it has none)."""
+    return sum((stats.get("lag") or {}).values())
 
 
 class WorkerProcess:
@@ -113,19 +119,22 @@ class WorkerProcess:
             said += f"; last error logged: {problem}"
         return f"{said}; its log: {self.log_path}"
 
-    def wait_processed(self, records: int, timeout: float) -> dict:
-        """Until the worker has committed at least `records` records (valid, bad or duplicate)."""
+    def wait_processed(self, records: int, timeout: float, progress: Callable[[dict], None] | None = None,
+                       every: float = 0.1) -> dict:
+        """Until the worker has committed at least `records` records (valid, bad or duplicate); `progress`
+        sees each /stats answer on the way."""
         deadline = time.monotonic() + timeout
         stats: dict = {}
         while time.monotonic() < deadline:
             stats = self.stats() or stats
+            if progress is not None and stats:
+                progress(stats)
             if stats.get("records", 0) >= records:
                 return stats
             self._raise_if_exited()
-            time.sleep(0.1)
-        lag = sum((stats.get("lag") or {}).values())
+            time.sleep(every)
         raise WorkerError(f"the worker processed {stats.get('records', 0)} of {records} records in {timeout:.0f}s "
-                          f"(lag {lag}){self._diagnosis()}")
+                          f"(lag {total_lag(stats)}){self._diagnosis()}")
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.process is None or self.process.poll() is not None:

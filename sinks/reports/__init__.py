@@ -11,12 +11,6 @@ import yaml
 
 FREQUENCIES = ("day", "week", "month", "quarter", "year")
 FILTERS = ("account", "channel", "priority", "team", "pipeline", "category")
-# The time zone of an account's latest configuration ('' if it has none).
-ACCOUNT_TIMEZONE_SQL = (
-    "SELECT JSONExtractString(argMax(config, occurred_at), 'timezone') FROM config_events "
-    "WHERE account_id = {account:String}"
-)
-
 # The newest configuration document of an account (JSON; '' if it has none).
 ACCOUNT_CONFIG_SQL = "SELECT argMax(config, occurred_at) FROM config_events WHERE account_id = {account:String}"
 # What a filter can match: the accounts there are, and the property values of the chosen account's tickets

@@ -36,6 +36,10 @@ class ReportError(Exception):
     """One line for the user."""
 
 
+class UnknownReport(ReportError):
+    """No report of that name (the HTTP API answers 404)."""
+
+
 def _options_it_takes(report: Report) -> set[str]:
     if report.parameters:
         return set(report.parameters) - {"closed"}
@@ -61,6 +65,8 @@ def zone(tz: str) -> str:
 
 def check_values(query: Query, account: str | None, filters: dict[str, str | None]) -> None:
     """An account or filter value that matches nothing is a mistake: say so and list the known ones."""
+    if not account and not any(filters.values()):
+        return  # nothing to check: no query
     columns, rows = query(KNOWN_VALUES_SQL, {"account": account or ""})
     known = dict(zip(columns, rows[0], strict=True)) if rows else {}
     if account and account not in known.get("account", []):
@@ -93,7 +99,7 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     """The report's SQL and its parameters, every option checked first."""
     report = catalogue().get(name)
     if report is None:
-        raise ReportError(f"unknown report {name!r}; `deskpulse report` lists them all")
+        raise UnknownReport(f"unknown report {name!r}; `deskpulse report` lists them all")
     check_options(report, given)
     if tz is not None:
         tz = zone(tz)
@@ -121,4 +127,4 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     return report_sql(name), params
 
 
-__all__ = ["FILTERS", "ReportError", "build"]
+__all__ = ["FILTERS", "ReportError", "UnknownReport", "build"]

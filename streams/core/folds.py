@@ -36,6 +36,13 @@ def _full(fold: TicketFold, step: Step) -> bool:
     return log is not None and len(log.history) >= MAX_TICKET_STEPS and step.event_id not in log.seen
 
 
+def _add_within_cap(fold: TicketFold, steps: list[Step]) -> None:
+    """Messages counted on another ticket (a primary): what does not fit under its cap is left out there."""
+    for step in steps:
+        if not _full(fold, step):
+            fold.add(step)
+
+
 def message_step(direction: str, sender_type: str, at, event_id: str, sender_id: str, channel: str) -> Step:
     """A message as the metrics see it: bot messages and internal notes are never a human response."""
     if direction == "inbound":
@@ -121,9 +128,7 @@ class TicketFolds:
             found = self.get((account_id, ticket))
             if found is None:
                 return
-            for step in steps:
-                if not _full(found[1], step):
-                    found[1].add(step)
+            _add_within_cap(found[1], steps)
             self.touched[(account_id, ticket)] = found[0]
 
     def merge(self, partition: int, account_id: str, primary: str, merged: str,
@@ -147,9 +152,7 @@ class TicketFolds:
             merged_steps = found[1].message_steps()
         else:
             self.pending_merges[(account_id, merged)] = primary
-        for step in merged_steps or ():
-            if not _full(target, step):
-                target.add(step)
+        _add_within_cap(target, merged_steps or [])
         self.touched[(account_id, primary)] = partition
         if target.merged_into and merged_steps:
             self._count_upward(account_id, primary, merged_steps)

@@ -203,7 +203,7 @@ class WindowPart(TypedDict):
     csat: list[tuple[str, bool]]  # (ticket, satisfied)
     calls: list[tuple[str, float]]  # (outcome, duration_s)
     sla: dict[str, dict[str, int]]  # metric -> state -> clocks
-    sla_by_team: dict[str, int]  # "team|on_time" / "team|late" -> clocks completed in the window
+    sla_by_team: dict[str, dict[str, int]]  # team -> completed_on_time|completed_late -> clocks in the window
 
 
 class Partial(TypedDict):
@@ -272,17 +272,17 @@ def merge(parts: list[Partial]) -> dict:
             for key, value in part[name].items():
                 if isinstance(value, list):
                     into[key] = into.get(key, []) + value
-                elif key == "sla":
-                    sla = into.setdefault("sla", {})
-                    for metric, states in value.items():
-                        for state, n in states.items():
-                            sla.setdefault(metric, {}).setdefault(state, 0)
-                            sla[metric][state] += n
-                else:  # counters by hour / channel / priority / rep / team
-                    counter = into.setdefault(key, {})
-                    for k, n in value.items():
-                        counter[str(k)] = counter.get(str(k), 0) + n
+                else:  # counters: by hour / channel / priority / rep, and nested ones (sla, sla_by_team)
+                    _add_counts(into.setdefault(key, {}), value)
     return merged
+
+
+def _add_counts(into: dict, counts: dict) -> None:
+    for k, n in counts.items():
+        if isinstance(n, dict):
+            _add_counts(into.setdefault(str(k), {}), n)
+        else:
+            into[str(k)] = into.get(str(k), 0) + n
 
 
 def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str] | None = None) -> dict:
@@ -399,27 +399,24 @@ def _sla_counts(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Win
     return counts
 
 
-def _sla_by_team(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Window) -> dict[str, int]:
-    """Clocks completed in the window, on time or late, per team of the ticket (a flat counter: it merges)."""
-    out: Counter = Counter()
+def _sla_by_team(tickets, clocks: dict[tuple[str, str], list[Clock]], window: Window) -> dict[str, dict[str, int]]:
+    """Clocks completed in the window, on time or late, per team of the ticket."""
+    out: dict[str, Counter] = {}
     for key, _, state in tickets:
         team = (state.get("team_id") if state else "") or ""
         for clock in clocks.get(key, ()):
             if clock.stopped_at is not None and window.has(clock.stopped_at):
-                out[f"{team}|{clock.state(window.end)}"] += 1
-    return dict(out)
+                out.setdefault(team, Counter())[clock.state(window.end)] += 1
+    return {team: dict(states) for team, states in out.items()}
 
 
-def _team_shares(counts: dict[str, int]) -> dict[str, dict]:
-    teams: dict[str, dict] = {}
-    for key, n in counts.items():
-        team, state = key.rsplit("|", 1)
-        entry = teams.setdefault(team, {"on_time": 0, "late": 0})
-        entry["on_time" if state == "completed_on_time" else "late"] += n
-    for entry in teams.values():
-        done = entry["on_time"] + entry["late"]
-        entry["met_share"] = round(entry["on_time"] / done, 4) if done else None
-    return dict(sorted(teams.items()))
+def _team_shares(counts: dict[str, dict[str, int]]) -> dict[str, dict]:
+    teams = {}
+    for team, states in sorted(counts.items()):
+        on_time, late = states.get("completed_on_time", 0), states.get("completed_late", 0)
+        teams[team] = {"on_time": on_time, "late": late,
+                       "met_share": round(on_time / (on_time + late), 4) if on_time + late else None}
+    return teams
 
 
 def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetime) -> list[list[str]]:

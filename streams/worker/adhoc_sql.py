@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sinks.clickhouse import Warehouse, jsonable
-from sinks.reports.request import ReportError, build
+from sinks.errors import one_line
+from sinks.reports.request import ReportError, UnknownReport, build
 
 MAX_QUERY_CHARS = 100_000
 # Applied to the session when it opens; readonly last, since it forbids changing settings after it.
@@ -31,7 +32,7 @@ class AdhocSqlError(ValueError):
     """The query was refused or failed: one line for the caller."""
 
 
-__all__ = ["LIMITS", "AdhocSql", "AdhocSqlError", "ReportError"]
+__all__ = ["LIMITS", "AdhocSql", "AdhocSqlError", "ReportError", "UnknownReport"]
 
 
 class AdhocSql:
@@ -56,8 +57,7 @@ class AdhocSql:
                 broken, self._warehouse = self._warehouse, None
             if broken is not None:
                 broken.close()
-            text = str(exc).strip()
-            raise AdhocSqlError(text.splitlines()[0] if text else type(exc).__name__) from None
+            raise AdhocSqlError(one_line(exc)) from None
 
     async def run(self, query: object, parameters: object) -> dict[str, Any]:
         if not isinstance(query, str) or not query.strip():

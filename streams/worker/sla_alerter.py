@@ -65,8 +65,7 @@ class SlaAlerter:
         self._scheduled: set[tuple[datetime, Key]] = set()  # what the heap holds
         self._seq = itertools.count()
         self._lock = asyncio.Lock()  # the bookkeeping (owned partitions, watched tickets); never held over a send
-        self._in_flight: dict[int, set[asyncio.Future]] = {}  # partition -> sends not finished yet
-        self._sending_ids: set[str] = set()
+        self._in_flight: dict[str, tuple[int, asyncio.Future]] = {}  # alert id -> (partition, its send)
         self._wake = asyncio.Event()
         self._owned: set[int] = set()
 
@@ -105,7 +104,7 @@ class SlaAlerter:
                     continue
                 for clock, state, threshold in alerts_due(watched.clocks, now):
                     aid = alert_id(key[0], key[1], clock.key, state)
-                    if aid in self.emitted or aid in self._sending_ids:
+                    if aid in self.emitted or aid in self._in_flight:
                         continue
                     if threshold < not_before:
                         self.emitted.add(aid)
@@ -118,8 +117,7 @@ class SlaAlerter:
                                      owner_id=watched.owner_id, team_id=watched.team_id,
                                      priority=watched.priority)
                     sending = asyncio.ensure_future(self._send(alert, watched.partition))
-                    self._in_flight.setdefault(watched.partition, set()).add(sending)
-                    self._sending_ids.add(aid)
+                    self._in_flight[aid] = (watched.partition, sending)
                     pending.append((alert, sending))
                 if not any(c.stopped_at is None for c in watched.clocks):
                     del self.watched[key]
@@ -127,9 +125,7 @@ class SlaAlerter:
             return
         await asyncio.gather(*(f for _, f in pending))
         for alert, sending in pending:
-            for flights in self._in_flight.values():
-                flights.discard(sending)
-            self._sending_ids.discard(alert.alert_id)
+            del self._in_flight[alert.alert_id]
             if not sending.result():
                 continue  # not marked raised: the next evaluation of its ticket tries again
             self.emitted.add(alert.alert_id)
@@ -215,7 +211,7 @@ class SlaAlerter:
                 self._owned.discard(p)
             for key in [k for k, w in self.watched.items() if w.partition in partitions]:
                 del self.watched[key]
-            flying = [f for p in partitions for f in self._in_flight.get(p, ())]
+            flying = [f for p, f in self._in_flight.values() if p in partitions]
         if flying:
             await asyncio.wait(flying, timeout=SEND_ATTEMPTS * (SEND_TIMEOUT_S + 1.0))
 

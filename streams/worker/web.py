@@ -22,10 +22,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic validates peer shares with it (3.11 needs this one)
 
+from sinks.errors import one_line
+from sinks.reports import FILTERS as REPORT_FILTERS
+from sinks.reports import FREQUENCIES
 from streams.core.config_store import ConfigStore
 from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
-from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError
+from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError, UnknownReport
 from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
 
@@ -229,8 +232,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             options, given, fmt = _report_options(request.query)
             result = await adhoc.report(name, given, {**options, "account": account})
         except (ReportError, AdhocSqlError, ValueError) as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else "bad request"
-            return self.json({"error": text}, status=404 if text.startswith("unknown report") else 400)
+            return self.json({"error": one_line(exc)}, status=404 if isinstance(exc, UnknownReport) else 400)
         if fmt == "csv":
             return self.text(_csv(result), content_type="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="{account}-{name}.csv"'})
@@ -259,11 +261,11 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
                     raise AdhocSqlError("the body must be a JSON object with 'query'")
                 return self.json(await adhoc.run(body.get("query"), body.get("parameters")))
             except (AdhocSqlError, ValueError) as exc:
-                return self.json({"error": str(exc).strip().splitlines()[0] if str(exc).strip() else "bad request"},
-                                 status=400)
+                return self.json({"error": one_line(exc)}, status=400)
 
 
-REPORT_TEXT_OPTIONS = ("freq", "tz", "by", "channel", "priority", "team", "pipeline", "category")
+REPORT_FILTER_OPTIONS = tuple(f for f in REPORT_FILTERS if f != "account")  # the account is the path's
+REPORT_TEXT_OPTIONS = ("freq", "tz", "by", *REPORT_FILTER_OPTIONS)
 REPORT_DATE_OPTIONS = {"from": "start", "to": "end", "day": "day"}
 
 
@@ -276,7 +278,7 @@ def _report_options(query) -> tuple[dict, set[str], str]:
     if fmt not in ("json", "csv"):
         raise ValueError("format must be json or csv")
     options: dict = {"start": None, "end": None, "day": None, "freq": "day", "tz": None, "by": "none",
-                     "filters": {f: None for f in ("channel", "priority", "team", "pipeline", "category")}}
+                     "filters": dict.fromkeys(REPORT_FILTER_OPTIONS)}
     given: set[str] = set()
     for name, value in query.items():
         if name in ("format", "token"):
@@ -293,8 +295,8 @@ def _report_options(query) -> tuple[dict, set[str], str]:
             options["filters"][name] = value
         else:
             options[name] = value
-    if options["freq"] not in ("day", "week", "month", "quarter", "year"):
-        raise ValueError("freq must be day, week, month, quarter or year")
+    if options["freq"] not in FREQUENCIES:
+        raise ValueError(f"freq must be {', '.join(FREQUENCIES[:-1])} or {FREQUENCIES[-1]}")
     if options["by"] not in ("rep", "team", "none"):
         raise ValueError("by must be rep, team or none")
     return options, given, fmt

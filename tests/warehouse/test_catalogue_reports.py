@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from schemas.events import FeedbackSubmitted, MessageCreated
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.reports import parameters, report_sql
-from sinks.rows import ColumnBatch, event_row
+from sinks.rows import ColumnBatch, event_row, table_columns
 from streams.core.decode import SourceRef
 from streams.core.facts import ticket_facts
 from streams.core.folds import TicketFold, message_step
@@ -100,8 +100,6 @@ def _store(warehouse, tickets) -> list:
 
 
 def _add(raw: dict, event, topic: str, offset: int) -> None:
-    from sinks.rows import table_columns
-
     table, row = event_row(event, SourceRef(topic, 0, offset), "src")
     raw.setdefault(table, ColumnBatch(table_columns(table))).append(row)
 

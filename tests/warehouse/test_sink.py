@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 from schemas.events import ANY_EVENT
 from sinks import ticket_store
 from sinks.migrate import available, migrate
-from sinks.reports import ACCOUNT_TIMEZONE_SQL, parameters, report_sql
+from sinks.reports import parameters, report_sql
+from sinks.reports.request import account_zone
 from streams.core.decode import SourceRef
 from streams.core.ticket_properties import update_properties
 from streams.worker.batch import Batch, BatchBuilder
@@ -72,7 +73,11 @@ def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
     builder.add(batch, SourceRef("config", 0, 0), b"acme",
                 raw(event("config.updated", config={"timezone": "Europe/Stockholm"})))
     write(clean_warehouse, batch)
-    tz = clean_warehouse.query(ACCOUNT_TIMEZONE_SQL, {"account": "acme"}).result_rows[0][0]
+    def query(sql, params):
+        result = clean_warehouse.query(sql, params)
+        return list(result.column_names), [list(r) for r in result.result_rows]
+
+    tz, _ = account_zone(query, "acme")  # the account's newest configuration, as `deskpulse report` reads it
     assert tz == "Europe/Stockholm"
     params = parameters(date(2026, 11, 1), date(2026, 11, 5), "day", tz, account="acme")
     rows = clean_warehouse.query(report_sql("tickets-created"), params).result_rows
