@@ -204,18 +204,25 @@ def sql(ctx: click.Context, query, fmt) -> None:
 @click.option("--category")
 @click.option("--by", type=click.Choice(["rep", "team", "none"]), default="none", show_default=True,
               help="Group the duration reports by rep or team.")
+@click.option("--view", type=click.Choice(["over-time", "totals"]), default="over-time", show_default=True,
+              help="totals: the whole range as one period.")
+@click.option("--hours", type=click.Choice(["24/7", "sla"]),
+              help="Durations in wall-clock time (24/7) or in the SLA calendar's working time (default: both).")
+@click.option("--rows", "list_rows", is_flag=True, help="The unsummarised rows behind the report instead.")
+@click.option("--only", multiple=True, metavar="COLUMN=VALUE",
+              help="With --rows: only the rows behind one report row, e.g. --only period=2026-11-02 --only group=anna.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="table: for people (human durations, 2026-W47); csv/json: raw seconds and dates.")
 @click.pass_context
 def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, day, channel, priority, team,
-           pipeline, category, by, fmt) -> None:
+           pipeline, category, by, view, hours, list_rows, only, fmt) -> None:
     """Run a historical report; without NAME, list every report with its definition."""
     from click.core import ParameterSource
 
     from deskpulse.output import for_people, render
     from sinks.reports import available, markdown
     from sinks.reports import catalogue as reports
-    from sinks.reports.request import ReportError, build
+    from sinks.reports.request import ReportError, build, shown
 
     if catalogue:
         click.echo(markdown())
@@ -225,9 +232,16 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
         for entry in reports().values():
             click.echo(f"{entry.name.ljust(width)}  {entry.definition}")
         return
-    given = {p.replace("start", "from").replace("end", "to") for p, v in ctx.params.items()
-             if v is not None and ctx.get_parameter_source(p) is ParameterSource.COMMANDLINE
+    given = {p.replace("start", "from").replace("end", "to").replace("list_rows", "rows")
+             for p, v in ctx.params.items()
+             if v not in (None, False, ()) and ctx.get_parameter_source(p) is ParameterSource.COMMANDLINE
              and p not in ("name", "catalogue", "fmt")}
+    narrowed = {}
+    for pair in only:
+        column, sep, value = pair.partition("=")
+        if not sep:
+            raise CliError(f"--only takes COLUMN=VALUE, not {pair[:60]!r}")
+        narrowed[column] = value
     settings = _settings(ctx)
     try:
         sql_text, params = build(
@@ -235,12 +249,12 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
             end=end.date() if end else None, freq=freq, account=account, tz=tz, by=by,
             day=day.date() if day else None,
             filters={"channel": channel, "priority": priority, "team": team, "pipeline": pipeline,
-                     "category": category})
+                     "category": category}, view=view, rows=list_rows, only=narrowed)
+        columns, rows = shown(*run_query(settings, sql_text, params), hours)
     except ReportError as exc:
         raise CliError(str(exc)) from None
-    columns, rows = run_query(settings, sql_text, params)
     if fmt == "table":
-        columns, rows = for_people(columns, rows, freq=freq, by=by)
+        columns, rows = for_people(columns, rows, freq=params.get("freq", freq), by=by, through=params.get("to"))
     click.echo(render(columns, rows, fmt))
 
 

@@ -62,7 +62,9 @@ def human_duration(seconds: float | None) -> str:
     return sign + text
 
 
-def period_label(start: date, freq: str) -> str:
+def period_label(start: date, freq: str, through: date | None = None) -> str:
+    if freq == "total":  # --view totals: the whole range
+        return f"{start.isoformat()} – {through.isoformat()}" if through else f"from {start.isoformat()}"
     if freq == "week":
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
@@ -78,8 +80,8 @@ def period_label(start: date, freq: str) -> str:
 GROUP_LABELS = {"none": "(all)", "rep": "(unassigned)", "team": "(no team)"}
 
 
-def for_people(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, freq: str, by: str
-               ) -> tuple[list[str], list[list[Any]]]:
+def for_people(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, freq: str, by: str,
+               through: date | None = None) -> tuple[list[str], list[list[Any]]]:
     """A report's result as the table shows it (see the module docstring)."""
     shown = [c[:-2] if c.endswith("_s") else c for c in columns]
     out = []
@@ -90,7 +92,8 @@ def for_people(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, freq: s
                 value = human_duration(value)
             elif column == "period" and value:
                 # a date here; through a running worker's /sql, its ISO text
-                value = period_label(value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), freq)
+                value = period_label(value if isinstance(value, date) else date.fromisoformat(str(value)[:10]), freq,
+                                     through)
             elif column == "group" and value == "":
                 value = GROUP_LABELS.get(by, "")
             elif column == "owner_id" and value == "":

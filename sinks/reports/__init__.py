@@ -10,6 +10,8 @@ from importlib import resources
 import yaml
 
 FREQUENCIES = ("day", "week", "month", "quarter", "year")
+VIEWS = ("over-time", "totals")  # totals: the whole range is one period (freq 'total', see deskpulse_bucket)
+HOURS = ("24/7", "sla")  # which durations to show; both when not chosen
 FILTERS = ("account", "channel", "priority", "team", "pipeline", "category")
 # The newest configuration document of an account (JSON; '' if it has none).
 ACCOUNT_CONFIG_SQL = "SELECT argMax(config, occurred_at) FROM config_events WHERE account_id = {account:String}"
@@ -34,6 +36,12 @@ class Report:
     columns: dict[str, str]  # name -> description, in result order
     parameters: tuple[str, ...] = ()  # a report that is not "over a date range" names its own
     periods: bool = True  # takes --freq (False: one row per hour of day, say, over the whole range)
+    drill: tuple[str, ...] = ()  # the report's columns that name the rows behind one of its rows (--only)
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether `--rows` can list the rows behind it (every report over a date range can)."""
+        return not self.parameters
 
 
 @cache
@@ -41,7 +49,8 @@ def catalogue() -> dict[str, Report]:
     """Every report described in reports.yml (the one list: names are never taken from the file system)."""
     doc = yaml.safe_load((resources.files(__name__) / "reports.yml").read_text())
     return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]),
-                         tuple(spec.get("parameters", ())), bool(spec.get("periods", True)))
+                         tuple(spec.get("parameters", ())), bool(spec.get("periods", True)),
+                         tuple(spec.get("drill", ())))
             for name, spec in doc["reports"].items()}
 
 
@@ -49,21 +58,59 @@ def available() -> list[str]:
     return sorted(catalogue())
 
 
-def report_sql(name: str) -> str:
+def _file(name: str, folder: str = "") -> str:
     if name not in catalogue():  # a name is a key of the catalogue, never a path
         raise KeyError(f"unknown report {name!r}; available: {', '.join(available())}")
-    return (resources.files(__name__) / f"{name.replace('-', '_')}.sql").read_text()
+    base = resources.files(__name__)
+    return (base / folder / f"{name.replace('-', '_')}.sql" if folder else
+            base / f"{name.replace('-', '_')}.sql").read_text()
 
 
-def parameters(start: date, end: date, freq: str, tz: str, **filters: str | None) -> dict:
+def report_sql(name: str) -> str:
+    """The report's SQL: its aggregate over its rows (rows/NAME.sql, as the CTE `report_rows`), so the
+    numbers and the rows behind them (--rows) can never disagree."""
+    if not catalogue().get(name, Report(name, "", "", False, {})).has_rows:
+        return _file(name)
+    return f"WITH report_rows AS (\n{_file(name, 'rows')})\n{_file(name)}"
+
+
+def rows_sql(name: str, only: tuple[str, ...] = ()) -> str:
+    """The rows behind a report, those of one of its rows when `only` names drill columns: each compared
+    with the named parameter only_<column> as text (column names come from reports.yml, never the user)."""
+    report = catalogue()[name]
+    if not report.has_rows:
+        raise ValueError(f"{name} has no rows behind it (it is not over a date range)")
+    unknown = [c for c in only if c not in report.drill]
+    if unknown:
+        takes = ", ".join(report.drill) or "none"
+        raise ValueError(f"{name} rows cannot be narrowed by {unknown[0][:40]!r} (it takes: {takes})")
+    where = " AND ".join(f"toString(`{c}`) = {{only_{c}:String}}" for c in only)
+    return f"SELECT * FROM (\n{_file(name, 'rows')})\n{'WHERE ' + where if where else ''}\nORDER BY ALL"
+
+
+def hours_columns(columns: list[str], hours: str | None) -> list[int]:
+    """The indices of the columns to show for --hours: 24/7 hides the durations in SLA hours (`*_sla_s`),
+    sla hides the wall-clock durations (every other `*_s`); None shows both."""
+    if hours is None:
+        return list(range(len(columns)))
+    if hours not in HOURS:
+        raise ValueError(f"hours must be {' or '.join(HOURS)}")
+    sla = hours == "sla"
+    return [i for i, c in enumerate(columns) if not c.endswith("_s") or c.endswith("_sla_s") == sla]
+
+
+def parameters(start: date, end: date, freq: str, tz: str, view: str = "over-time", **filters: str | None) -> dict:
     if freq not in FREQUENCIES:
         raise ValueError(f"frequency must be one of {', '.join(FREQUENCIES)}")
+    if view not in VIEWS:
+        raise ValueError(f"view must be {' or '.join(VIEWS)}")
     if end < start:
         raise ValueError("--to is before --from")
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise ValueError(f"unknown filters: {', '.join(sorted(unknown))}")
-    return {"from": start, "to": end, "freq": freq, "tz": tz, **{f: filters.get(f) or "" for f in FILTERS}}
+    return {"from": start, "to": end, "freq": "total" if view == "totals" else freq, "tz": tz,
+            **{f: filters.get(f) or "" for f in FILTERS}}
 
 
 def markdown() -> str:
@@ -72,11 +119,14 @@ def markdown() -> str:
            "Generated from `sinks/reports/reports.yml` by `deskpulse report --catalogue`; do not edit by hand.",
            "Filters and groups use the ticket's properties `at_creation` (as its `ticket.created` set them) or "
            "`now` (its current properties), as each report says. Dates are local dates of the account's time "
-           "zone, both ends inclusive.", ""]
+           "zone, both ends inclusive. `--view totals` makes the range one period; `--hours 24/7` or `sla` shows "
+           "the wall-clock (`_s`) or the working-time (`_sla_s`) durations only.", ""]
     for report in catalogue().values():
         out += [f"## `{report.name}`", "", report.definition, "",
                 f"Properties: {report.properties}. Groups (`--by rep|team`): {'yes' if report.groups else 'no'}. "
-                f"SQL: `sinks/reports/{report.name.replace('-', '_')}.sql`.", "",
+                f"SQL: `sinks/reports/{report.name.replace('-', '_')}.sql`"
+                + (f" over its rows, `sinks/reports/rows/{report.name.replace('-', '_')}.sql` (`--rows`; "
+                   f"`--only` takes {', '.join(report.drill)})." if report.has_rows else "."), "",
                 "| column | meaning |", "|---|---|"]
         out += [f"| `{name}` | {text} |" for name, text in report.columns.items()]
         out.append("")

@@ -3,17 +3,11 @@
 -- "satisfied" share is derived). Filters and groups use the ticket's current
 -- properties; an answer for a ticket the store does not know counts only
 -- without filters.
+-- The rows it sums are rows/ces.sql, read here as report_rows.
 SELECT
-    account_id,
-    deskpulse_period(occurred_at, {freq:String}, {tz:String}) AS period,
-    scale,
-    deskpulse_group({by:String}, owner_id, team_id) AS group,
+    account_id, period, scale, group,
     count() AS answers,
     round(avg(score), 2) AS avg_score
-FROM feedback_with_ticket
-WHERE survey = 'ces'
-  AND deskpulse_in_dates(occurred_at, {from:Date}, {to:Date}, {tz:String})
-  AND deskpulse_filters(account_id, ticket_channel, priority, team_id, pipeline, category, {account:String},
-                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
+FROM report_rows
 GROUP BY account_id, period, scale, group
 ORDER BY account_id, period, scale, group

@@ -2,17 +2,12 @@
 -- of rep replies -> the customer's next message (reply_intervals,
 -- customer_reply), per period of the customer's answer, per rep (who was
 -- waiting for it) or team, 24/7 and in SLA hours.
+-- The rows it sums are rows/customer_reply_time.sql, read here as report_rows.
 SELECT
-    account_id,
-    deskpulse_period(ended_at, {freq:String}, {tz:String}) AS period,
-    deskpulse_group({by:String}, waiting, team_id) AS group,
+    account_id, period, group,
     count() AS replies,
-    round(avg(seconds), 1) AS avg_customer_reply_s,
-    round(avg(sla_seconds), 1) AS avg_customer_reply_sla_s
-FROM reply_intervals
-WHERE metric = 'customer_reply'
-  AND deskpulse_in_dates(ended_at, {from:Date}, {to:Date}, {tz:String})
-  AND deskpulse_filters(account_id, ticket_channel, priority, team_id, pipeline, category, {account:String},
-                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
+    round(avg(customer_reply_s), 1) AS avg_customer_reply_s,
+    round(avg(customer_reply_sla_s), 1) AS avg_customer_reply_sla_s
+FROM report_rows
 GROUP BY account_id, period, group
 ORDER BY account_id, period, group

@@ -3,19 +3,14 @@
 -- SLA hours, per period of the reply in the account's time zone, per rep (who
 -- replied) or team. `next_response_*` leaves out the waits that ended with
 -- the ticket's first response.
+-- The rows it sums are rows/customer_wait_time.sql, read here as report_rows.
 SELECT
-    account_id,
-    deskpulse_period(ended_at, {freq:String}, {tz:String}) AS period,
-    deskpulse_group({by:String}, answered_by, team_id) AS group,
+    account_id, period, group,
     count() AS waits,
-    round(avg(seconds), 1) AS avg_wait_s,
-    round(avg(sla_seconds), 1) AS avg_wait_sla_s,
-    round(avgIf(seconds, NOT first), 1) AS avg_next_response_s,
-    round(avgIf(sla_seconds, NOT first), 1) AS avg_next_response_sla_s
-FROM reply_intervals
-WHERE metric = 'customer_wait'
-  AND deskpulse_in_dates(ended_at, {from:Date}, {to:Date}, {tz:String})
-  AND deskpulse_filters(account_id, ticket_channel, priority, team_id, pipeline, category, {account:String},
-                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
+    round(avg(wait_s), 1) AS avg_wait_s,
+    round(avg(wait_sla_s), 1) AS avg_wait_sla_s,
+    round(avgIf(wait_s, NOT first), 1) AS avg_next_response_s,
+    round(avgIf(wait_sla_s, NOT first), 1) AS avg_next_response_sla_s
+FROM report_rows
 GROUP BY account_id, period, group
 ORDER BY account_id, period, group

@@ -22,8 +22,10 @@ from sinks.reports import (
     KNOWN_VALUES_SQL,
     Report,
     catalogue,
+    hours_columns,
     parameters,
     report_sql,
+    rows_sql,
 )
 
 Query = Callable[[str, dict | None], tuple[list[str], list[list]]]
@@ -43,8 +45,10 @@ class UnknownReport(ReportError):
 def _options_it_takes(report: Report) -> set[str]:
     if report.parameters:
         return set(report.parameters) - {"closed"}
-    takes = {*RANGE_OPTIONS, "account", "tz", *(("by",) if report.groups else ())}
-    return takes if report.periods else takes - {"freq"}
+    takes = {*RANGE_OPTIONS, "account", "tz", "rows", *(("by",) if report.groups else ()),
+             *(("only",) if report.drill else ()),
+             *(("hours",) if any(c.endswith("_sla_s") for c in report.columns) else ())}
+    return takes | {"view"} if report.periods else takes - {"freq"}
 
 
 def check_options(report: Report, given: set[str]) -> None:
@@ -95,8 +99,10 @@ def account_zone(query: Query, account: str) -> tuple[str, list[str]]:
 
 def build(name: str, query: Query, given: set[str], *, start: date | None, end: date | None, freq: str,
           account: str | None, tz: str | None, by: str, day: date | None,
-          filters: dict[str, str | None]) -> tuple[str, dict]:
-    """The report's SQL and its parameters, every option checked first."""
+          filters: dict[str, str | None], view: str = "over-time", rows: bool = False,
+          only: dict[str, str] | None = None) -> tuple[str, dict]:
+    """The report's SQL and its parameters, every option checked first. With `rows`, the SQL of the rows
+    behind the report instead, narrowed to those behind one of its rows by `only` (drill column -> value)."""
     report = catalogue().get(name)
     if report is None:
         raise UnknownReport(f"unknown report {name!r}; `deskpulse report` lists them all")
@@ -119,12 +125,26 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
                                   "closed": closed}
     end_date = end or datetime.now(ZoneInfo(tz)).date()
     start_date = start or end_date - timedelta(days=30)
+    only = only or {}
+    if only and not rows:
+        raise ReportError("--only narrows --rows: add --rows")
     try:
-        params = parameters(start_date, end_date, freq, tz, account=account, **filters)
+        params = parameters(start_date, end_date, freq, tz, view, account=account, **filters)
+        sql = rows_sql(name, tuple(only)) if rows else report_sql(name)
     except ValueError as exc:
         raise ReportError(str(exc)) from None
     params["by"] = by
-    return report_sql(name), params
+    params.update({f"only_{column}": value for column, value in only.items()})
+    return sql, params
 
 
-__all__ = ["FILTERS", "ReportError", "UnknownReport", "build"]
+def shown(columns: list[str], rows: list[list], hours: str | None) -> tuple[list[str], list[list]]:
+    """The result with only the durations --hours asks for (both when None)."""
+    try:
+        keep = hours_columns(columns, hours)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+    return [columns[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+__all__ = ["FILTERS", "ReportError", "UnknownReport", "build", "shown"]

@@ -2,6 +2,7 @@
 -- replies sent, and the 10 with the most customer messages received, over
 -- messages in the range (bots and internal notes are not replies). Ties go
 -- to the smaller ticket id.
+-- The rows it sums are rows/ticket_reply_counts.sql, read here as report_rows.
 SELECT account_id, list, rank, ticket_id, messages
 FROM
 (
@@ -13,13 +14,8 @@ FROM
                pair.1 AS list, pair.2 AS messages
         FROM
         (
-            SELECT account_id, ticket_id, countIf(direction = 'outbound' AND sender_type = 'rep') AS sent,
-                   countIf(direction = 'inbound') AS received
-            FROM messages_with_ticket
-            WHERE deskpulse_in_dates(occurred_at, {from:Date}, {to:Date}, {tz:String})
-              AND deskpulse_filters(account_id, ticket_channel, priority, team_id, pipeline, category,
-                                    {account:String}, {channel:String}, {priority:String}, {team:String},
-                                    {pipeline:String}, {category:String})
+            SELECT account_id, ticket_id, countIf(kind = 'sent') AS sent, countIf(kind = 'received') AS received
+            FROM report_rows
             GROUP BY account_id, ticket_id
         )
     )

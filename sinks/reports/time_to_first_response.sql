@@ -4,18 +4,14 @@
 -- creation in the account's time zone, per rep (ticket owner) or team.
 -- Only tickets that have had their first response; merged and deleted
 -- tickets are left out (ticket_facts_current).
+-- The rows it sums are rows/time_to_first_response.sql, read here as report_rows.
 SELECT
-    account_id,
-    deskpulse_period(created_at, {freq:String}, {tz:String}) AS period,
-    deskpulse_group({by:String}, owner_id, team_id) AS group,
+    account_id, period, group,
     count() AS tickets,
     round(avg(time_to_first_response_s), 1) AS avg_first_response_s,
     round(avg(time_to_first_response_sla_s), 1) AS avg_first_response_sla_s,
-    round(quantileExactInclusive(0.5)(time_to_first_response_s), 1) AS median_first_response_s  -- the true median (mean of the middle two)
-FROM ticket_facts_current
-WHERE time_to_first_response_s IS NOT NULL
-  AND deskpulse_in_dates(created_at, {from:Date}, {to:Date}, {tz:String})
-  AND deskpulse_filters(account_id, channel, priority, team_id, pipeline, category, {account:String},
-                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
+    round(quantileExactInclusive(0.5)(time_to_first_response_s), 1) AS median_first_response_s,  -- the true median (mean of the middle two)
+    round(quantileExactInclusive(0.5)(time_to_first_response_sla_s), 1) AS median_first_response_sla_s
+FROM report_rows
 GROUP BY account_id, period, group
 ORDER BY account_id, period, group

@@ -15,7 +15,7 @@ from typing import Any
 
 from sinks.clickhouse import Warehouse, jsonable
 from sinks.errors import one_line
-from sinks.reports.request import ReportError, UnknownReport, build
+from sinks.reports.request import ReportError, UnknownReport, build, shown
 
 MAX_QUERY_CHARS = 100_000
 # Applied to the session when it opens; readonly last, since it forbids changing settings after it.
@@ -73,8 +73,12 @@ class AdhocSql:
             result = self._run(sql, parameters)
             return result["columns"], result["rows"]
 
+        options = dict(options)
+        hours = options.pop("hours", None)
         sql, parameters = build(name, query, given, **options)
-        return self._run(sql, parameters)
+        result = self._run(sql, parameters)
+        columns, rows = shown(result["columns"], result["rows"], hours)
+        return {"columns": columns, "rows": rows}
 
     async def report(self, name: str, given: set[str], options: dict) -> dict[str, Any]:
         """A catalogue report, checked like `deskpulse report` and run in this session (same limits, same

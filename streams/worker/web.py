@@ -25,6 +25,8 @@ from typing_extensions import TypedDict  # pydantic validates peer shares with i
 from sinks.errors import one_line
 from sinks.reports import FILTERS as REPORT_FILTERS
 from sinks.reports import FREQUENCIES
+from sinks.reports import HOURS as REPORT_HOURS
+from sinks.reports import VIEWS as REPORT_VIEWS
 from streams.core.config_store import ConfigStore
 from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
@@ -224,8 +226,9 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     @app.page("/api/accounts/{account}/reports/{name}")
     async def report(self, request, account, name):
         """A historical report of this account (docs/reports.md): the `deskpulse report` options as query
-        parameters (from, to, freq, tz, by, day, channel, priority, team, pipeline, category), JSON or
-        format=csv. The account is the one of the path and its token; an `account` parameter is refused."""
+        parameters (from, to, freq, view, hours, tz, by, day, channel, priority, team, pipeline, category,
+        rows=true, only.COLUMN=VALUE), JSON or format=csv. The account is the one of the path and its token;
+        an `account` parameter is refused."""
         if (refused := _refused(request, account)) is not None:
             return self.json(refused, status=401)
         try:
@@ -270,21 +273,30 @@ REPORT_DATE_OPTIONS = {"from": "start", "to": "end", "day": "day"}
 
 
 def _report_options(query) -> tuple[dict, set[str], str]:
-    """Query parameters -> the options of `build` (every one bounded), the names given, the format."""
-    unknown = set(query) - {*REPORT_TEXT_OPTIONS, *REPORT_DATE_OPTIONS, "format", "token"}
+    """Query parameters -> the options of `build` (every one bounded), the names given, the format.
+    `rows=true` lists the rows behind the report, `only.COLUMN=VALUE` narrows them to one report row."""
+    names = [n for n in query if not n.startswith("only.")]
+    unknown = set(names) - {*REPORT_TEXT_OPTIONS, *REPORT_DATE_OPTIONS, "view", "hours", "rows", "format", "token"}
     if unknown:
         raise ValueError(f"unknown parameter {sorted(unknown)[0][:40]!r}")
+    if len(query) > 40:
+        raise ValueError("too many parameters")
     fmt = query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ValueError("format must be json or csv")
     options: dict = {"start": None, "end": None, "day": None, "freq": "day", "tz": None, "by": "none",
+                     "view": "over-time", "hours": None, "rows": False, "only": {},
                      "filters": dict.fromkeys(REPORT_FILTER_OPTIONS)}
     given: set[str] = set()
     for name, value in query.items():
         if name in ("format", "token"):
             continue
-        if len(value) > 200:
-            raise ValueError(f"{name} is longer than 200 characters")
+        if len(value) > 200 or len(name) > 60:
+            raise ValueError(f"{name[:60]} is longer than 200 characters")
+        if name.startswith("only."):
+            given.add("only")
+            options["only"][name[len("only."):]] = value
+            continue
         given.add(name)
         if name in REPORT_DATE_OPTIONS:
             try:
@@ -293,12 +305,20 @@ def _report_options(query) -> tuple[dict, set[str], str]:
                 raise ValueError(f"{name} must be a date like 2026-11-23") from None
         elif name in options["filters"]:
             options["filters"][name] = value
+        elif name == "rows":
+            if value not in ("true", "false"):
+                raise ValueError("rows must be true or false")
+            options["rows"] = value == "true"
         else:
             options[name] = value
     if options["freq"] not in FREQUENCIES:
         raise ValueError(f"freq must be {', '.join(FREQUENCIES[:-1])} or {FREQUENCIES[-1]}")
     if options["by"] not in ("rep", "team", "none"):
         raise ValueError("by must be rep, team or none")
+    if options["view"] not in REPORT_VIEWS:
+        raise ValueError(f"view must be {' or '.join(REPORT_VIEWS)}")
+    if options["hours"] not in (None, *REPORT_HOURS):
+        raise ValueError(f"hours must be {' or '.join(REPORT_HOURS)}")
     return options, given, fmt
 
 

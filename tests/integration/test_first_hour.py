@@ -6,6 +6,8 @@ a usage error); every report `deskpulse report` lists runs on the demo's data.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import signal
@@ -66,12 +68,32 @@ def test_report_tables_read_like_people_write(demo_dir):
     assert re.search(r"\b\d{4}-Q[1-4]\b", out), out
     assert re.search(r"\b(\d+h \d{2}m|\d+m \d{2}s|\d+s)\b", out), out  # durations in human units
     assert not re.search(r"\b\d+\.\d+\b", out), out  # no raw seconds with decimals
-    csv = deskpulse("report", "time-to-first-response", "--data-dir", str(demo_dir), "--account", "acme",
-                    "--freq", "quarter", "--format", "csv").stdout
-    assert re.search(r",\d{4}-\d{2}-01,", csv) and re.search(r"\d+\.\d", csv)  # csv keeps dates and seconds
+    as_csv = deskpulse("report", "time-to-first-response", "--data-dir", str(demo_dir), "--account", "acme",
+                      "--freq", "quarter", "--format", "csv").stdout
+    assert re.search(r",\d{4}-\d{2}-01,", as_csv) and re.search(r"\d+\.\d", as_csv)  # csv keeps dates and seconds
+
+
+def test_report_rows_totals_and_hours_on_the_demo_data(demo_dir):
+    def csv_rows(*args: str) -> list[dict]:
+        out = deskpulse("report", "tickets-closed", "--data-dir", str(demo_dir), "--account", "acme",
+                        "--format", "csv", *args).stdout
+        return list(csv.DictReader(io.StringIO(out)))
+
+    weeks = csv_rows("--freq", "week", "--by", "team")
+    busiest = max(weeks, key=lambda r: int(r["tickets_closed"]))
+    behind = csv_rows("--freq", "week", "--by", "team", "--rows", "--only", f"period={busiest['period']}",
+                      "--only", f"group={busiest['group']}")
+    assert len(behind) == int(busiest["tickets_closed"]) and len({r["ticket_id"] for r in behind}) == len(behind)
+    totals = csv_rows("--view", "totals", "--by", "team")
+    assert sum(int(r["tickets_closed"]) for r in totals) == sum(int(r["tickets_closed"]) for r in weeks)
+    table = deskpulse("report", "time-to-close", "--data-dir", str(demo_dir), "--account", "acme", "--view",
+                      "totals", "--hours", "sla").stdout
+    assert " – " in table and "avg_time_to_close_sla" in table and "avg_time_to_close " not in table
 
 
 @pytest.mark.parametrize(("args", "fragments"), [
+    (["report", "tickets-closed", "--only", "period"], ["--only takes COLUMN=VALUE"]),
+    (["report", "tickets-closed", "--only", "period=2026-01-05"], ["add --rows"]),
     (["report", "time-to-close", "--priority", "hgih"], ["no ticket", "'hgih'", "known: ", "high"]),
     (["report", "tickets-created", "--account", "acmee"], ["unknown account 'acmee'", "known: acme, globex"]),
     (["report", "tickets-created", "--by", "rep"], ["does not take --by", "it takes"]),

@@ -47,3 +47,30 @@ def test_reports_api_per_account_json_and_csv(stack, start_worker):
     ]:
         status, _, body = fetch(f"{base}/{query}", "acme-secret")
         assert status == status_wanted and fragment in json.loads(body)["error"], (query, status, body)
+
+    # the rows behind a number (rows=true, CSV too) and those behind one report row (only.COLUMN)
+    status, _, body = fetch(f"{base}/time-to-first-response?by=team", "acme-secret")
+    report = json.loads(body)
+    columns = report["columns"]
+    first = dict(zip(columns, report["rows"][0], strict=True))
+    status, _, body = fetch(f"{base}/time-to-first-response?by=team&rows=true&only.period={first['period']}"
+                            f"&only.group={first['group']}", "acme-secret")
+    behind = json.loads(body)
+    assert status == 200 and len(behind["rows"]) == first["tickets"]
+    ids = {dict(zip(behind["columns"], r, strict=True))["ticket_id"] for r in behind["rows"]}
+    status, headers, body = fetch(f"{base}/time-to-first-response?by=team&rows=true&format=csv", "acme-secret")
+    exported = list(csv.DictReader(io.StringIO(body.decode())))
+    assert status == 200 and {r["ticket_id"] for r in exported} >= ids
+    status, _, body = fetch(f"{base}/time-to-first-response?view=totals&hours=sla", "acme-secret")
+    totals = json.loads(body)
+    assert status == 200 and "avg_first_response_s" not in totals["columns"]
+    assert "avg_first_response_sla_s" in totals["columns"] and len(totals["rows"]) == 1
+    for query, fragment in [
+        ("time-to-first-response?only.period=2026-01-01", "add --rows"),
+        ("time-to-first-response?rows=true&only.ticket_id=x", "cannot be narrowed by 'ticket_id'"),
+        ("time-to-first-response?hours=business", "hours must be"),
+        ("time-of-day?view=totals", "does not take --view"),
+        ("tickets-created?hours=sla", "does not take --hours"),
+    ]:
+        status, _, body = fetch(f"{base}/{query}", "acme-secret")
+        assert status == 400 and fragment in json.loads(body)["error"], (query, status, body)

@@ -1,0 +1,11 @@
+-- Rows behind support-volume: each ticket created in the range, current properties.
+SELECT
+    account_id,
+    deskpulse_bucket(created_at, {freq:String}, {tz:String}, {from:Date}) AS period,
+    deskpulse_group({by:String}, owner_id, team_id) AS group,
+    ticket_id, owner_id, team_id, channel, priority, pipeline, category, created_at
+FROM ticket_facts_current
+WHERE created_at IS NOT NULL
+  AND deskpulse_in_dates(created_at, {from:Date}, {to:Date}, {tz:String})
+  AND deskpulse_filters(account_id, channel, priority, team_id, pipeline, category, {account:String},
+                        {channel:String}, {priority:String}, {team:String}, {pipeline:String}, {category:String})
