@@ -54,6 +54,13 @@ def catalogue() -> dict[str, Report]:
             for name, spec in doc["reports"].items()}
 
 
+@cache
+def bi_views() -> dict[str, tuple[str, dict[str, str]]]:
+    """The BI views described in reports.yml: name -> (grain, column -> description)."""
+    doc = yaml.safe_load((resources.files(__name__) / "reports.yml").read_text())
+    return {name: (spec["grain"], dict(spec["columns"])) for name, spec in doc["bi_views"].items()}
+
+
 def available() -> list[str]:
     return sorted(catalogue())
 
@@ -129,5 +136,13 @@ def markdown() -> str:
                    f"`--only` takes {', '.join(report.drill)})." if report.has_rows else "."), "",
                 "| column | meaning |", "|---|---|"]
         out += [f"| `{name}` | {text} |" for name, text in report.columns.items()]
+        out.append("")
+    out += ["# BI views", "",
+            "Stable views for BI tools (`sinks/migrations/0009_bi_views.sql`), read through the read-only user "
+            "of `deploy/clickhouse/users.xml`. Properties are the ticket's current ones; times are UTC; "
+            "`deskpulse_period(t, freq, tz)` buckets them by local period as the reports do.", ""]
+    for view, (grain, columns) in bi_views().items():
+        out += [f"## `{view}`", "", f"Grain: {grain}.", "", "| column | meaning |", "|---|---|"]
+        out += [f"| `{name}` | {text} |" for name, text in columns.items()]
         out.append("")
     return "\n".join(out)
