@@ -51,7 +51,8 @@ chaos: $(STAMP)
 
 # Refreshes docs/dashboard.png (tests never write tracked files).
 screenshots: $(TOOLS)
-	DESKPULSE_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_dashboard.py
+	DESKPULSE_SCREENSHOT=$(CURDIR)/docs/dashboard.png DESKPULSE_REPORTS_SCREENSHOT=$(CURDIR)/docs/reports.png \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_dashboard.py tests/e2e/test_reports_page.py
 
 clean:
 	rm -rf $(VENV) .deskpulse .pytest_cache .hypothesis

@@ -37,6 +37,20 @@ class Report:
     parameters: tuple[str, ...] = ()  # a report that is not "over a date range" names its own
     periods: bool = True  # takes --freq (False: one row per hour of day, say, over the whole range)
     drill: tuple[str, ...] = ()  # the report's columns that name the rows behind one of its rows (--only)
+    chart: tuple[str, ...] = ()  # the columns the reports page draws (empty: its first measure)
+    stacked: bool = False
+
+    @property
+    def measures(self) -> list[str]:
+        """The result columns that are figures: not the account, a drill column or a label."""
+        return [c for c in self.columns if c not in ("account_id", *self.drill) and c != "list"]
+
+    def as_json(self) -> dict:
+        """What the reports page needs to know about the report."""
+        return {"name": self.name, "definition": self.definition, "properties": self.properties,
+                "groups": self.groups, "periods": self.periods, "rows": self.has_rows, "drill": list(self.drill),
+                "columns": self.columns, "hours": any(c.endswith("_sla_s") for c in self.columns),
+                "chart": list(self.chart) or self.measures[:1], "stacked": self.stacked}
 
     @property
     def has_rows(self) -> bool:
@@ -50,7 +64,8 @@ def catalogue() -> dict[str, Report]:
     doc = yaml.safe_load((resources.files(__name__) / "reports.yml").read_text())
     return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]),
                          tuple(spec.get("parameters", ())), bool(spec.get("periods", True)),
-                         tuple(spec.get("drill", ())))
+                         tuple(spec.get("drill", ())), tuple(spec.get("chart", {}).get("series", ())),
+                         bool(spec.get("chart", {}).get("stacked", False)))
             for name, spec in doc["reports"].items()}
 
 

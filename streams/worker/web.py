@@ -24,7 +24,7 @@ from typing_extensions import TypedDict  # pydantic validates peer shares with i
 
 from sinks.errors import one_line
 from sinks.reports import FILTERS as REPORT_FILTERS
-from sinks.reports import FREQUENCIES
+from sinks.reports import FREQUENCIES, catalogue
 from sinks.reports import HOURS as REPORT_HOURS
 from sinks.reports import VIEWS as REPORT_VIEWS
 from streams.core.config_store import ConfigStore
@@ -35,7 +35,16 @@ from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
 
 log = logging.getLogger(__name__)
-DASHBOARD = Path(__file__).parent / "static" / "dashboard.html"
+STATIC = Path(__file__).parent / "static"
+DASHBOARD = STATIC / "dashboard.html"
+REPORTS_PAGE = STATIC / "reports.html"
+# The only files served from disk, by name (never a path from the request): the reports page's script and
+# the chart library vendored from npm (static/vendor/uplot/README.md).
+STATIC_FILES = {
+    "reports.js": ("reports.js", "application/javascript"),
+    "uPlot.iife.min.js": ("vendor/uplot/uPlot.iife.min.js", "application/javascript"),
+    "uPlot.min.css": ("vendor/uplot/uPlot.min.css", "text/css"),
+}
 FIGURE_DEFINITIONS = as_json()  # the page's labels and tooltips, from the one source
 
 
@@ -55,6 +64,9 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The reports page also loads its script and the vendored chart library from this worker ('self').
+REPORTS_PAGE_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
+    "script-src 'unsafe-inline'; style-src 'unsafe-inline'", "script-src 'self'; style-src 'self' 'unsafe-inline'")}
 
 
 def _same(given: str, expected: str) -> bool:
@@ -217,6 +229,27 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     async def dashboard(self, request, account):
         """The live page; it polls the summary API (the token, if any, comes in ?token=)."""
         return self.html(DASHBOARD.read_text(), headers=PAGE_HEADERS)
+
+    @app.page("/reports/{account}")
+    async def reports_page(self, request, account):
+        """The reports page: pick a report, range, frequency, group and filters; chart, table, CSV, drill-down.
+        It reads the reports API (the token, if any, comes in ?token=)."""
+        return self.html(REPORTS_PAGE.read_text(), headers=REPORTS_PAGE_HEADERS)
+
+    @app.page("/static/{name}")
+    async def static_file(self, request, name):
+        if name not in STATIC_FILES:
+            return self.json({"error": "not found"}, status=404)
+        path, content_type = STATIC_FILES[name]
+        return self.text((STATIC / path).read_text(), content_type=content_type,
+                         headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    @app.page("/api/accounts/{account}/reports")
+    async def report_catalogue(self, request, account):
+        """Every report the page can run: definition, columns, options, drill columns, what it charts."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        return self.json({"reports": [r.as_json() for r in catalogue().values() if r.has_rows]})
 
     @app.page("/healthz")
     async def healthz(self, request):

@@ -53,3 +53,13 @@ def test_prometheus_rules_parse_and_name_worker_metrics():
     assert any("deskpulse_consumer_lag" in e for e in exprs)
 
 
+
+
+def test_the_vendored_chart_library_is_the_one_its_readme_names():
+    import hashlib
+    import re
+
+    folder = ROOT / "streams/worker/static/vendor/uplot"
+    named = re.search(r"sha256 of `uPlot.iife.min.js`: ([0-9a-f]{64})", (folder / "README.md").read_text())[1]
+    assert hashlib.sha256((folder / "uPlot.iife.min.js").read_bytes()).hexdigest() == named
+    assert "MIT" in (folder / "LICENSE").read_text()
