@@ -39,6 +39,7 @@ class Report:
     drill: tuple[str, ...] = ()  # the report's columns that name the rows behind one of its rows (--only)
     chart: tuple[str, ...] = ()  # the columns the reports page draws (empty: its first measure)
     stacked: bool = False
+    filters: tuple[str, ...] = FILTERS[1:]  # the filters it takes (rep reports: only team)
 
     @property
     def measures(self) -> list[str]:
@@ -50,7 +51,8 @@ class Report:
         return {"name": self.name, "definition": self.definition, "properties": self.properties,
                 "groups": self.groups, "periods": self.periods, "rows": self.has_rows, "drill": list(self.drill),
                 "columns": self.columns, "hours": any(c.endswith("_sla_s") for c in self.columns),
-                "chart": list(self.chart) or self.measures[:1], "stacked": self.stacked}
+                "chart": list(self.chart) or self.measures[:1], "stacked": self.stacked,
+                "filters": list(self.filters)}
 
     @property
     def has_rows(self) -> bool:
@@ -65,7 +67,8 @@ def catalogue() -> dict[str, Report]:
     return {name: Report(name, spec["definition"], spec["properties"], bool(spec["groups"]), dict(spec["columns"]),
                          tuple(spec.get("parameters", ())), bool(spec.get("periods", True)),
                          tuple(spec.get("drill", ())), tuple(spec.get("chart", {}).get("series", ())),
-                         bool(spec.get("chart", {}).get("stacked", False)))
+                         bool(spec.get("chart", {}).get("stacked", False)),
+                         tuple(spec.get("filters", FILTERS[1:])))
             for name, spec in doc["reports"].items()}
 
 
@@ -146,6 +149,7 @@ def markdown() -> str:
     for report in catalogue().values():
         out += [f"## `{report.name}`", "", report.definition, "",
                 f"Properties: {report.properties}. Groups (`--by rep|team`): {'yes' if report.groups else 'no'}. "
+                f"Filters: {', '.join(report.filters) if not report.parameters else 'none'}. "
                 f"SQL: `sinks/reports/{report.name.replace('-', '_')}.sql`"
                 + (f" over its rows, `sinks/reports/rows/{report.name.replace('-', '_')}.sql` (`--rows`; "
                    f"`--only` takes {', '.join(report.drill)})." if report.has_rows else "."), "",

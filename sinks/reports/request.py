@@ -45,7 +45,8 @@ class UnknownReport(ReportError):
 def _options_it_takes(report: Report) -> set[str]:
     if report.parameters:
         return set(report.parameters) - {"closed"}
-    takes = {*RANGE_OPTIONS, "account", "tz", "rows", *(("by",) if report.groups else ()),
+    takes = {*(o for o in RANGE_OPTIONS if o not in FILTERS or o in report.filters), "account", "tz", "rows",
+             *(("by",) if report.groups else ()),
              *(("only",) if report.drill else ()),
              *(("hours",) if any(c.endswith("_sla_s") for c in report.columns) else ())}
     return takes | {"view"} if report.periods else takes - {"freq"}

@@ -36,7 +36,9 @@ COUNTED = {
     "owner-reply-count": lambda r: r["tickets"],
     "customer-reply-time": lambda r: r["replies"],
     "slowest-customers": lambda r: r["replies"],
+    "owner-reply-time": lambda r: r["replies"],
 }
+REP_REPORTS = {"rep-availability", "max-reps-available"}  # rows from rep status changes: test_rep_reports.py
 TOP_N = {"slowest-customers"}
 
 
@@ -51,7 +53,7 @@ def _params(freq: str, by: str, view: str = "over-time") -> dict:
 
 def test_every_report_over_a_range_has_rows_and_a_count():
     with_rows = {name for name, report in catalogue().items() if report.has_rows}
-    assert with_rows == set(COUNTED) | {"ticket-reply-counts"}
+    assert with_rows == set(COUNTED) | {"ticket-reply-counts"} | REP_REPORTS
 
 
 @EXAMPLES
