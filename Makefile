@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.tools
 # chromium and its chromedriver load the dashboard page.
 DEBS := prometheus chromium chromium-driver
 
-.PHONY: setup demo test test-unit lint bench bench-live chaos screenshots clean
+.PHONY: setup demo test test-unit lint bench bench-live bench-reports chaos screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(STAMP)
 
 bench-live: $(STAMP)
 	$(BIN)/deskpulse bench-live $(ARGS)
+
+bench-reports: $(STAMP)
+	$(BIN)/deskpulse bench-reports $(ARGS)
 
 # kill -9 under load, many times; prints chaos: kills=K events=N lost=0 duplicated=0 ...
 chaos: $(STAMP)

@@ -360,6 +360,18 @@ def chaos(ctx: click.Context, kills, events, seed, keep) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@cli.command("bench-reports")
+@click.option("--tickets", type=int, default=10_000, show_default=True, help="Tickets in the template.")
+@click.option("--copies", type=int, default=100, show_default=True,
+              help="Copies of the template (spread over 4 accounts and a year).")
+@click.option("--keep", type=click.Path(file_okay=False), default=None, help="Keep the data here (chDB directory).")
+def bench_reports(tickets, copies, keep) -> None:
+    """Every report over a year of history (default 10 million messages), loaded straight into ClickHouse."""
+    from deskpulse.bench_reports import run_bench_reports
+
+    sys.exit(run_bench_reports(tickets, copies, keep, echo=click.echo))
+
+
 @cli.command("bench-live")
 @common_options
 @click.option("--probes", type=int, default=5000, show_default=True)

@@ -40,6 +40,7 @@ class Report:
     chart: tuple[str, ...] = ()  # the columns the reports page draws (empty: its first measure)
     stacked: bool = False
     filters: tuple[str, ...] = FILTERS[1:]  # the filters it takes (rep reports: only team)
+    rows_from: str = ""  # another report whose rows it sums (default: its own rows/NAME.sql)
 
     @property
     def measures(self) -> list[str]:
@@ -68,7 +69,7 @@ def catalogue() -> dict[str, Report]:
                          tuple(spec.get("parameters", ())), bool(spec.get("periods", True)),
                          tuple(spec.get("drill", ())), tuple(spec.get("chart", {}).get("series", ())),
                          bool(spec.get("chart", {}).get("stacked", False)),
-                         tuple(spec.get("filters", FILTERS[1:])))
+                         tuple(spec.get("filters", FILTERS[1:])), spec.get("rows_from", ""))
             for name, spec in doc["reports"].items()}
 
 
@@ -86,6 +87,8 @@ def available() -> list[str]:
 def _file(name: str, folder: str = "") -> str:
     if name not in catalogue():  # a name is a key of the catalogue, never a path
         raise KeyError(f"unknown report {name!r}; available: {', '.join(available())}")
+    if folder == "rows" and catalogue()[name].rows_from:
+        name = catalogue()[name].rows_from
     base = resources.files(__name__)
     return (base / folder / f"{name.replace('-', '_')}.sql" if folder else
             base / f"{name.replace('-', '_')}.sql").read_text()
@@ -151,7 +154,8 @@ def markdown() -> str:
                 f"Properties: {report.properties}. Groups (`--by rep|team`): {'yes' if report.groups else 'no'}. "
                 f"Filters: {', '.join(report.filters) if not report.parameters else 'none'}. "
                 f"SQL: `sinks/reports/{report.name.replace('-', '_')}.sql`"
-                + (f" over its rows, `sinks/reports/rows/{report.name.replace('-', '_')}.sql` (`--rows`; "
+                + (f" over its rows, `sinks/reports/rows/{(report.rows_from or report.name).replace('-', '_')}.sql` "
+                   f"(`--rows`; "
                    f"`--only` takes {', '.join(report.drill)})." if report.has_rows else "."), "",
                 "| column | meaning |", "|---|---|"]
         out += [f"| `{name}` | {text} |" for name, text in report.columns.items()]

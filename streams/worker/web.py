@@ -42,6 +42,7 @@ REPORTS_PAGE = STATIC / "reports.html"
 # the chart library vendored from npm (static/vendor/uplot/README.md).
 STATIC_FILES = {
     "reports.js": ("reports.js", "application/javascript"),
+    "format.js": ("format.js", "application/javascript"),
     "uPlot.iife.min.js": ("vendor/uplot/uPlot.iife.min.js", "application/javascript"),
     "uPlot.min.css": ("vendor/uplot/uPlot.min.css", "text/css"),
 }
@@ -56,9 +57,9 @@ class PeerShare(TypedDict):
 _PEER_SHARE = TypeAdapter(PeerShare)
 MAX_SQL_BODY = 256 * 1024
 AT_WINDOW = timedelta(hours=50)  # what the live keeper holds: today and yesterday in any zone
-# The page loads nothing from elsewhere and is never framed; its one script and style are inline.
+# The page loads nothing from elsewhere and is never framed; its scripts are inline or this worker's own.
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
                                "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -66,7 +67,8 @@ PAGE_HEADERS = {
 }
 # The reports page also loads its script and the vendored chart library from this worker ('self').
 REPORTS_PAGE_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
-    "script-src 'unsafe-inline'; style-src 'unsafe-inline'", "script-src 'self'; style-src 'self' 'unsafe-inline'")}
+    "script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+    "script-src 'self'; style-src 'self' 'unsafe-inline'")}
 
 
 def _same(given: str, expected: str) -> bool:

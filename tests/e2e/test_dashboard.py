@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support.browser import chromium
 from tests.support.events import created
 from tests.support.live import get, stamp, todays_events
 from tests.support.pipeline import encoded, produce, worker_ready
@@ -16,17 +17,11 @@ from tests.support.waiting import wait_until
 
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="make test installs Debian's chromium-driver")
 def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start_worker, tmp_path):
-    from selenium import webdriver
     from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     worker = start_worker(stack)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    browser = chromium(1400, 1000)
     try:
         wait_until(lambda: worker_ready(worker), 60, "a ready worker")
         produce(stack, encoded(todays_events("acme", "P")))
@@ -119,8 +114,6 @@ def test_the_dashboard_reads_at_a_glance_from_laptop_to_phone(stack, start_worke
     the chart has axes and a legend; the filters offer the values in the data; overdue tickets are listed."""
     import re
 
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -151,11 +144,7 @@ def test_the_dashboard_reads_at_a_glance_from_laptop_to_phone(stack, start_worke
     ]
     produce(stack, encoded(todays_events("acme", "Q") + yesterday + overdue))
     worker.wait_processed(9 + len(yesterday) + len(overdue), timeout=60)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    browser = chromium()
     try:
         for width in (1280, 390):
             browser.set_window_size(width, 900)

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from deskpulse.account_config import example
+from tests.support.browser import chromium
 from tests.support.live import todays_events
 from tests.support.pipeline import config_applied, encoded, produce, publish_config, worker_ready
 from tests.support.waiting import wait_until
@@ -26,19 +27,13 @@ def _api(worker, name: str, query: str) -> dict:
 
 @pytest.mark.skipif(not shutil.which("chromedriver"), reason="make test installs Debian's chromium-driver")
 def test_the_reports_page_charts_the_api_exports_the_rows_and_drills_down(stack, start_worker, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     publish_config(stack, example("acme"))  # SLA policies, so the SLA report has clocks
     worker = start_worker(stack)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    browser = chromium(1280, 1000)
     try:
         wait_until(lambda: worker_ready(worker) and config_applied(worker, "acme"), 60, "a ready worker")
         events = todays_events("acme", "P") + todays_events("acme", "Q")

@@ -18,14 +18,6 @@ function el(tag, text) {
   if (text !== undefined && text !== null) node.textContent = String(text);
   return node;
 }
-// Durations as the CLI's table shows them: two units at most.
-function duration(seconds) {
-  const total = Math.round(Math.abs(seconds));
-  const d = Math.floor(total / 86400), h = Math.floor(total % 86400 / 3600);
-  const m = Math.floor(total % 3600 / 60), s = total % 60;
-  const pad = n => String(n).padStart(2, "0");
-  return d ? `${d}d ${pad(h)}h` : h ? `${h}h ${pad(m)}m` : m ? `${m}m ${pad(s)}s` : `${s}s`;
-}
 function periodLabel(iso, freq, to) {
   const d = new Date(iso + "T00:00:00Z");
   if (freq === "total") return `${iso} – ${to || "today"}`;
