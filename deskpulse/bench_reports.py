@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from schemas.config import AccountConfig
 from schemas.events import FeedbackSubmitted, MessageCreated, RepStatusChanged, TicketCreated
 from sinks.clickhouse import Warehouse
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.migrate import migrate
 from sinks.reports import catalogue, parameters, report_sql
+from sinks.reports.request import working_hours
 from sinks.rows import ColumnBatch, event_row, table_columns
 from streams.core.business_time import WorkCalendar, parse_ranges
 from streams.core.decode import SourceRef
@@ -43,6 +45,8 @@ SPAN = timedelta(days=14.6)  # one copy's time span; copies follow each other th
 TZ = "Europe/Stockholm"
 OFFICE = WorkCalendar(TZ, tuple(parse_ranges(d) for d in [["08:00-17:00"]] * 5 + [[], []]), frozenset())
 TARGETS = Targets(first_response=4 * 3600.0, next_response=8 * 3600.0, time_to_close=3 * 86400.0, due_soon=1800.0)
+BENCH_CONFIG = AccountConfig.model_validate({"timezone": TZ, "default_calendar": "office", "calendars": {
+    "office": {"hours": {d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}}}})
 REPS = [(f"rep{i:02d}", ("billing", "support", "sales")[i % 3]) for i in range(24)]
 TABLES = ("ticket_facts", "message_events", "ticket_events", "feedback_events", "availability_events")
 ID_COLUMNS = {"ticket_id", "event_id", "message_id", "contact_id", "merged_ticket_id"}
@@ -175,6 +179,8 @@ def run_bench_reports(tickets: int = 10_000, copies: int = 100, data_dir: str | 
             continue
         for label, (start, end, freq) in ranges.items():
             params = {**parameters(start, end, freq, TZ, account="acct1"), "by": "rep" if report.groups else "none"}
+            if report.working_hours:  # office hours for everyone: a calendar's intervals over the range
+                params.update(working_hours(BENCH_CONFIG, start, end, TZ))
             sql = report_sql(name)
             ms = _timed(lambda sql=sql, params=params: warehouse.query(sql, params))
             timings[f"{name} ({label})"] = ms

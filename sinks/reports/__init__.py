@@ -41,6 +41,7 @@ class Report:
     stacked: bool = False
     filters: tuple[str, ...] = FILTERS[1:]  # the filters it takes (rep reports: only team)
     rows_from: str = ""  # another report whose rows it sums (default: its own rows/NAME.sql)
+    working_hours: bool = False  # takes the reps' working intervals from the account's configuration
 
     @property
     def measures(self) -> list[str]:
@@ -69,7 +70,8 @@ def catalogue() -> dict[str, Report]:
                          tuple(spec.get("parameters", ())), bool(spec.get("periods", True)),
                          tuple(spec.get("drill", ())), tuple(spec.get("chart", {}).get("series", ())),
                          bool(spec.get("chart", {}).get("stacked", False)),
-                         tuple(spec.get("filters", FILTERS[1:])), spec.get("rows_from", ""))
+                         tuple(spec.get("filters", FILTERS[1:])), spec.get("rows_from", ""),
+                         bool(spec.get("working_hours", False)))
             for name, spec in doc["reports"].items()}
 
 

@@ -27,6 +27,8 @@ from sinks.reports import (
     report_sql,
     rows_sql,
 )
+from streams.core.business_time import WorkCalendar
+from streams.core.calendars import named_calendar
 
 Query = Callable[[str, dict | None], tuple[list[str], list[list]]]
 RANGE_OPTIONS = ("from", "to", "freq", "channel", "priority", "team", "pipeline", "category")
@@ -87,15 +89,40 @@ def _listed(values: list) -> str:
     return ", ".join(shown) + (f" and {len(values) - 30} more" if len(values) > 30 else "") if values else "none"
 
 
-def account_zone(query: Query, account: str) -> tuple[str, list[str]]:
-    """The account's time zone (UTC without a configuration) and its closed stages."""
+def account_config(query: Query, account: str) -> AccountConfig | None:
+    """The account's newest configuration (None without one)."""
     _, rows = query(ACCOUNT_CONFIG_SQL, {"account": account})
     raw = rows[0][0] if rows and rows[0][0] else ""
-    if not raw:
+    return AccountConfig.model_validate(json.loads(raw)) if raw else None
+
+
+def account_zone(config: AccountConfig | None) -> tuple[str, list[str]]:
+    """The account's time zone (UTC without a configuration) and its closed stages."""
+    if config is None:
         return "UTC", DEFAULT_CLOSED
-    config = AccountConfig.model_validate(json.loads(raw))
     closed = sorted({stage for stages in config.closed_stages().values() for stage in stages})
     return config.timezone, closed or DEFAULT_CLOSED
+
+
+def working_hours(config: AccountConfig | None, start: date, end: date, tz: str) -> dict:
+    """The parameters of a report on reps' working hours: which calendar each rep and team has ('' : 24/7),
+    and each calendar's working intervals over the range [start, end] (local dates), as epoch milliseconds,
+    computed by the worker's own business-time core, so they match the SLA arithmetic exactly."""
+    zone = ZoneInfo(tz)
+    lo = datetime.combine(start, datetime.min.time(), zone)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    reps = {rep: a.calendar for rep, a in config.reps.items()} if config else {}
+    teams = {team: config.calendar_name_for(team) or "" for team in config.teams} if config else {}
+    default = (config.calendar_name_for(None) or "") if config else ""
+    working = []
+    for name in sorted({default, *reps.values(), *teams.values()}):
+        calendar = named_calendar(config, name or None) if config else WorkCalendar.twenty_four_seven()
+        working += [(name, int(a.timestamp() * 1000), int(b.timestamp() * 1000)) for a, b in calendar.intervals(lo, hi)]
+    # parallel arrays, not tuples: they survive JSON on the way through a running worker's /sql
+    return {"rep_keys": list(reps), "rep_calendars": list(reps.values()), "team_keys": list(teams),
+            "team_calendars": list(teams.values()), "default_calendar": default,
+            "working_calendars": [w[0] for w in working], "working_starts": [w[1] for w in working],
+            "working_ends": [w[2] for w in working]}
 
 
 def build(name: str, query: Query, given: set[str], *, start: date | None, end: date | None, freq: str,
@@ -114,10 +141,13 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
         raise ReportError(f"{name} needs --account")
     if start and end and end < start:  # before anything is read: a mistake in the command itself
         raise ReportError("--to is before --from")
+    if report.working_hours and not account:
+        raise ReportError(f"{name} needs --account (working hours are the account's)")
     check_values(query, account, filters)
-    closed = DEFAULT_CLOSED
+    closed, config = DEFAULT_CLOSED, None
     if account:
-        account_tz, closed = account_zone(query, account)
+        config = account_config(query, account)
+        account_tz, closed = account_zone(config)
         tz = tz or account_tz
     tz = tz or "UTC"
     if report.parameters:
@@ -136,6 +166,8 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
         raise ReportError(str(exc)) from None
     params["by"] = by
     params.update({f"only_{column}": value for column, value in only.items()})
+    if report.working_hours:
+        params.update(working_hours(config, start_date, end_date, tz))
     return sql, params
 
 

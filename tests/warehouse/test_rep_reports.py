@@ -14,9 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from schemas.config import AccountConfig
 from schemas.events import RepStatusChanged
 from sinks.reports import parameters, report_sql, rows_sql
+from sinks.reports.request import build
 from sinks.rows import ColumnBatch, event_row, table_columns
+from streams.core.calendars import named_calendar
 from streams.core.decode import SourceRef
 from tests.warehouse.test_catalogue_reports import EXAMPLES, TZ, ZONE, _run, _store, histories
 
@@ -49,7 +52,13 @@ def _store_changes(warehouse, changes) -> None:
 
 
 def _minutes(changes):
-    """Every minute of the range: (local date, {rep: status}) as the reference sees it."""
+    """Every minute of the range: (local date, {rep: (status, team)}) as the reference sees it."""
+    for _, day, now in _minute_states(changes):
+        yield day, now
+
+
+def _minute_states(changes):
+    """Every minute of the range: (its start, local date, {rep: (status, team)})."""
     lo = datetime.combine(FROM, datetime.min.time(), ZONE).astimezone(UTC)
     hi = datetime.combine(TO + timedelta(days=1), datetime.min.time(), ZONE).astimezone(UTC)
     by_rep = defaultdict(list)
@@ -62,7 +71,7 @@ def _minutes(changes):
             before = [s for s in steps if s[0] <= at]
             if before:
                 now[rep] = (before[-1][1], before[-1][2])
-        yield at.astimezone(ZONE).date(), now
+        yield at, at.astimezone(ZONE).date(), now
         at += timedelta(minutes=1)
 
 
@@ -120,3 +129,50 @@ def test_owner_reply_time(clean_warehouse, tickets):
            for r in _run(clean_warehouse, "owner-reply-time")}
     assert got == {o: (len(v), round(sum(d.seconds for d in v) / len(v), 1),
                        round(sum(d.sla_seconds for d in v) / len(v), 1)) for o, v in waits.items()}
+
+
+CONFIG = AccountConfig.model_validate({
+    "timezone": TZ,
+    "calendars": {"office": {"hours": {d: ["08:00-12:00", "13:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                             "holidays": ["2026-10-26"]},
+                  "night": {"hours": {d: ["22:00-06:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
+                  "late": {"timezone": "America/New_York", "hours": {"sat": ["09:00-21:00"], "sun": ["09:00-21:00"]}}},
+    "default_calendar": "office",
+    "teams": {"support": {"calendar": "night"}},
+    "reps": {"anna": {"calendar": "late"}},
+})
+
+
+def _store_config(warehouse, config: AccountConfig) -> None:
+    warehouse.command("TRUNCATE TABLE config_events")
+    warehouse.insert_columns("config_events", ["account_id", "event_id", "occurred_at", "config", "schema_version",
+                                               "_source", "_topic", "_partition", "_offset"],
+                             [["acme"], ["cfg"], [START], [config.model_dump_json()], [1], ["src"], ["config"], [0],
+                              [1]])
+
+
+@EXAMPLES
+@given(status_changes())
+def test_rep_availability_within_and_outside_working_hours(clean_warehouse, changes):
+    """Each rep's calendar: anna her own (weekends, New York), carla her team's (nights), bo the default
+    (office hours, a holiday on the 26th). Whether a minute is working time comes from the core's calendar
+    (tests/unit/test_business_time.py checks it against its own reference)."""
+    _store_changes(clean_warehouse, changes)
+    _store_config(clean_warehouse, CONFIG)
+
+    def query(sql, params):
+        result = clean_warehouse.query(sql, params)
+        return list(result.column_names), [list(r) for r in result.result_rows]
+
+    sql, params = build("rep-availability-hours", query, {"from", "to", "freq", "account"}, start=FROM, end=TO,
+                        freq="day", account="acme", tz=None, by="none", day=None, filters={})
+    got = {(r[1], r[2]): (r[3], r[4], r[5]) for r in clean_warehouse.query(sql, params).result_rows}
+    expected: dict = defaultdict(lambda: [0.0, 0.0])
+    for at, day, now in _minute_states(changes):
+        for rep, (status, team) in now.items():
+            if status == "available":
+                name = CONFIG.reps[rep].calendar if rep in CONFIG.reps else CONFIG.calendar_name_for(team)
+                working = named_calendar(CONFIG, name).working_seconds(at, at + timedelta(minutes=1))
+                expected[(day, rep)][0] += 60
+                expected[(day, rep)][1] += working
+    assert got == {k: (a, w, a - w) for k, (a, w) in expected.items()}

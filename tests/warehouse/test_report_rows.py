@@ -38,7 +38,8 @@ COUNTED = {
     "slowest-customers": lambda r: r["replies"],
     "owner-reply-time": lambda r: r["replies"],
 }
-REP_REPORTS = {"rep-availability", "max-reps-available"}  # rows from rep status changes: test_rep_reports.py
+# rows from rep status changes: test_rep_reports.py
+REP_REPORTS = {"rep-availability", "max-reps-available", "rep-availability-hours"}
 TOP_N = {"slowest-customers"}
 
 

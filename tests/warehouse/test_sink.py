@@ -6,7 +6,7 @@ from schemas.events import ANY_EVENT
 from sinks import ticket_store
 from sinks.migrate import available, migrate
 from sinks.reports import parameters, report_sql
-from sinks.reports.request import account_zone
+from sinks.reports.request import account_config, account_zone
 from streams.core.decode import SourceRef
 from streams.core.ticket_properties import update_properties
 from streams.worker.batch import Batch, BatchBuilder
@@ -77,7 +77,7 @@ def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
         result = clean_warehouse.query(sql, params)
         return list(result.column_names), [list(r) for r in result.result_rows]
 
-    tz, _ = account_zone(query, "acme")  # the account's newest configuration, as `deskpulse report` reads it
+    tz, _ = account_zone(account_config(query, "acme"))  # the newest configuration, as `deskpulse report` reads it
     assert tz == "Europe/Stockholm"
     params = parameters(date(2026, 11, 1), date(2026, 11, 5), "day", tz, account="acme")
     rows = clean_warehouse.query(report_sql("tickets-created"), params).result_rows

@@ -1,0 +1,43 @@
+-- Rows behind rep-availability-hours: each piece of a rep's "available"
+-- status (cut at local midnights, clipped to the range), with how much of it
+-- falls in the rep's working hours. The rep's calendar is the rep's own
+-- (reps.<rep>.calendar), else the team's, else the account's default ('' :
+-- 24/7); the request passes each calendar's working intervals over the range
+-- as epoch milliseconds (sinks/reports/request.py, from the account's
+-- configuration, by the worker's business-time core).
+SELECT
+    account_id,
+    deskpulse_bucket(started_at, {freq:String}, {tz:String}, {from:Date}) AS period,
+    rep_id, team_id, started_at, ended_at, seconds,
+    transform(rep_id, {rep_keys:Array(String)}, {rep_calendars:Array(String)},
+              transform(team_id, {team_keys:Array(String)}, {team_calendars:Array(String)},
+                        {default_calendar:String})) AS calendar,
+    arraySum(arrayMap(w -> greatest(0, least(w.3, toUnixTimestamp64Milli(ended_at))
+                                       - greatest(w.2, toUnixTimestamp64Milli(started_at))) / 1000,
+                      arrayFilter(w -> w.1 = calendar, arrayZip({working_calendars:Array(String)},
+                                                                 {working_starts:Array(Int64)},
+                                                                 {working_ends:Array(Int64)})))) AS within_s
+FROM
+(
+    SELECT
+        account_id, rep_id, team_id,
+        greatest(lo, toDateTime64(toString(toDate(day_number)), 3, {tz:String})) AS started_at,
+        least(hi, toDateTime64(toString(toDate(day_number + 1)), 3, {tz:String})) AS ended_at,
+        dateDiff('millisecond', started_at, ended_at) / 1000 AS seconds
+    FROM
+    (
+        SELECT account_id, rep_id, team_id, lo, hi,
+               arrayJoin(range(toUInt32(toDate(lo, {tz:String})), toUInt32(toDate(hi, {tz:String})) + 1)) AS day_number
+        FROM
+        (
+            SELECT account_id, rep_id, team_id,
+                   greatest(started_at, toDateTime64(toString({from:Date}), 3, {tz:String})) AS lo,
+                   least(ifNull(ended_at, now64(3)), toDateTime64(toString({to:Date} + 1), 3, {tz:String})) AS hi
+            FROM bi_rep_status_intervals
+            WHERE status = 'available' AND account_id = {account:String}
+              AND ({team:String} = '' OR team_id = {team:String})
+        )
+        WHERE hi > lo
+    )
+)
+WHERE ended_at > started_at
