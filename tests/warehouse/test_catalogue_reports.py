@@ -250,3 +250,20 @@ def test_customer_reply_time_slowest_customers_and_ticket_reply_counts(clean_war
         top = sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         expected += [(name, rank, ticket, n) for rank, (ticket, n) in enumerate(top, 1)]
     assert got == expected
+
+
+@EXAMPLES
+@given(histories())
+def test_longest_waiting_customers(clean_warehouse, tickets):
+    stored = _store(clean_warehouse, tickets)
+    waits: dict = defaultdict(list)
+    for _, facts in stored:
+        for interval, spent in facts.intervals:
+            if interval.metric == "customer_wait":
+                waits[interval.waiting].append(spent)
+    average = {c: sum(d.seconds for d in v) / len(v) for c, v in waits.items()}
+    longest = sorted(average, key=lambda c: (-average[c], c))[:10]
+    got = [(r["customer_id"], r["waits"], r["avg_wait_s"], r["avg_wait_sla_s"])
+           for r in _run(clean_warehouse, "longest-waiting-customers")]
+    assert got == [(c, len(waits[c]), round(average[c], 1),
+                    round(sum(d.sla_seconds for d in waits[c]) / len(waits[c]), 1)) for c in longest]

@@ -37,10 +37,11 @@ COUNTED = {
     "customer-reply-time": lambda r: r["replies"],
     "slowest-customers": lambda r: r["replies"],
     "owner-reply-time": lambda r: r["replies"],
+    "longest-waiting-customers": lambda r: r["waits"],
 }
 # rows from rep status changes: test_rep_reports.py
 REP_REPORTS = {"rep-availability", "max-reps-available", "rep-availability-hours"}
-TOP_N = {"slowest-customers"}
+TOP_N = {"slowest-customers", "longest-waiting-customers"}
 
 
 def _query(warehouse, sql: str, params: dict) -> list[dict]:
