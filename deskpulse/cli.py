@@ -204,6 +204,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
 @click.option("--category")
 @click.option("--by", type=click.Choice(["rep", "team", "none"]), default="none", show_default=True,
               help="Group the duration reports by rep or team.")
+@click.option("--groups", "chosen", metavar="A,B,...", help="With --by: only these reps or teams.")
 @click.option("--view", type=click.Choice(["over-time", "totals"]), default="over-time", show_default=True,
               help="totals: the whole range as one period.")
 @click.option("--hours", type=click.Choice(["24/7", "sla"]),
@@ -215,7 +216,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
               help="table: for people (human durations, 2026-W47); csv/json: raw seconds and dates.")
 @click.pass_context
 def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, day, channel, priority, team,
-           pipeline, category, by, view, hours, list_rows, only, fmt) -> None:
+           pipeline, category, by, chosen, view, hours, list_rows, only, fmt) -> None:
     """Run a historical report; without NAME, list every report with its definition."""
     from click.core import ParameterSource
 
@@ -232,7 +233,7 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
         for entry in reports().values():
             click.echo(f"{entry.name.ljust(width)}  {entry.definition}")
         return
-    given = {p.replace("start", "from").replace("end", "to").replace("list_rows", "rows")
+    given = {p.replace("start", "from").replace("end", "to").replace("list_rows", "rows").replace("chosen", "groups")
              for p, v in ctx.params.items()
              if v not in (None, False, ()) and ctx.get_parameter_source(p) is ParameterSource.COMMANDLINE
              and p not in ("name", "catalogue", "fmt")}
@@ -249,7 +250,8 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
             end=end.date() if end else None, freq=freq, account=account, tz=tz, by=by,
             day=day.date() if day else None,
             filters={"channel": channel, "priority": priority, "team": team, "pipeline": pipeline,
-                     "category": category}, view=view, rows=list_rows, only=narrowed)
+                     "category": category}, view=view, rows=list_rows, only=narrowed,
+            groups=[g.strip() for g in chosen.split(",") if g.strip()] if chosen else None)
         columns, rows = shown(*run_query(settings, sql_text, params), hours)
     except ReportError as exc:
         raise CliError(str(exc)) from None

@@ -101,7 +101,16 @@ def report_sql(name: str) -> str:
     numbers and the rows behind them (--rows) can never disagree."""
     if not catalogue().get(name, Report(name, "", "", False, {})).has_rows:
         return _file(name)
-    return f"WITH report_rows AS (\n{_file(name, 'rows')})\n{_file(name)}"
+    return f"WITH report_rows AS (\n{_rows(name)})\n{_file(name)}"
+
+
+# --by rep|team with a chosen set of reps or teams: the rows of the others are left out ([]: all).
+CHOSEN_GROUPS = "WHERE empty({groups:Array(String)}) OR has({groups:Array(String)}, group)"
+
+
+def _rows(name: str) -> str:
+    rows = _file(name, "rows")
+    return f"SELECT * FROM (\n{rows})\n{CHOSEN_GROUPS}\n" if catalogue()[name].groups else rows
 
 
 def rows_sql(name: str, only: tuple[str, ...] = ()) -> str:
@@ -115,7 +124,7 @@ def rows_sql(name: str, only: tuple[str, ...] = ()) -> str:
         takes = ", ".join(report.drill) or "none"
         raise ValueError(f"{name} rows cannot be narrowed by {unknown[0][:40]!r} (it takes: {takes})")
     where = " AND ".join(f"toString(`{c}`) = {{only_{c}:String}}" for c in only)
-    return f"SELECT * FROM (\n{_file(name, 'rows')})\n{'WHERE ' + where if where else ''}\nORDER BY ALL"
+    return f"SELECT * FROM (\n{_rows(name)})\n{'WHERE ' + where if where else ''}\nORDER BY ALL"
 
 
 def hours_columns(columns: list[str], hours: str | None) -> list[int]:
@@ -139,7 +148,7 @@ def parameters(start: date, end: date, freq: str, tz: str, view: str = "over-tim
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise ValueError(f"unknown filters: {', '.join(sorted(unknown))}")
-    return {"from": start, "to": end, "freq": "total" if view == "totals" else freq, "tz": tz,
+    return {"from": start, "to": end, "freq": "total" if view == "totals" else freq, "tz": tz, "groups": [],
             **{f: filters.get(f) or "" for f in FILTERS}}
 
 

@@ -48,7 +48,7 @@ def _options_it_takes(report: Report) -> set[str]:
     if report.parameters:
         return set(report.parameters) - {"closed"}
     takes = {*(o for o in RANGE_OPTIONS if o not in FILTERS or o in report.filters), "account", "tz", "rows",
-             *(("by",) if report.groups else ()),
+             *(("by", "groups") if report.groups else ()),
              *(("only",) if report.drill else ()),
              *(("hours",) if any(c.endswith("_sla_s") for c in report.columns) else ())}
     return takes | {"view"} if report.periods else takes - {"freq"}
@@ -128,7 +128,7 @@ def working_hours(config: AccountConfig | None, start: date, end: date, tz: str)
 def build(name: str, query: Query, given: set[str], *, start: date | None, end: date | None, freq: str,
           account: str | None, tz: str | None, by: str, day: date | None,
           filters: dict[str, str | None], view: str = "over-time", rows: bool = False,
-          only: dict[str, str] | None = None) -> tuple[str, dict]:
+          only: dict[str, str] | None = None, groups: list[str] | None = None) -> tuple[str, dict]:
     """The report's SQL and its parameters, every option checked first. With `rows`, the SQL of the rows
     behind the report instead, narrowed to those behind one of its rows by `only` (drill column -> value)."""
     report = catalogue().get(name)
@@ -157,6 +157,10 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     end_date = end or datetime.now(ZoneInfo(tz)).date()
     start_date = start or end_date - timedelta(days=30)
     only = only or {}
+    if groups and by == "none":
+        raise ReportError("--groups chooses reps or teams: add --by rep or --by team")
+    if len(groups or ()) > 200:
+        raise ReportError("--groups takes at most 200 reps or teams")
     if only and not rows:
         raise ReportError("--only narrows --rows: add --rows")
     try:
@@ -165,6 +169,7 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     except ValueError as exc:
         raise ReportError(str(exc)) from None
     params["by"] = by
+    params["groups"] = list(groups or [])
     params.update({f"only_{column}": value for column, value in only.items()})
     if report.working_hours:
         params.update(working_hours(config, start_date, end_date, tz))

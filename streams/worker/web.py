@@ -262,7 +262,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     async def report(self, request, account, name):
         """A historical report of this account (docs/reports.md): the `deskpulse report` options as query
         parameters (from, to, freq, view, hours, tz, by, day, channel, priority, team, pipeline, category,
-        rows=true, only.COLUMN=VALUE), JSON or format=csv. The account is the one of the path and its token;
+        groups=A,B, rows=true, only.COLUMN=VALUE), JSON or format=csv. The account is the one of the path and its token;
         an `account` parameter is refused."""
         if (refused := _refused(request, account)) is not None:
             return self.json(refused, status=401)
@@ -311,7 +311,8 @@ def _report_options(query) -> tuple[dict, set[str], str]:
     """Query parameters -> the options of `build` (every one bounded), the names given, the format.
     `rows=true` lists the rows behind the report, `only.COLUMN=VALUE` narrows them to one report row."""
     names = [n for n in query if not n.startswith("only.")]
-    unknown = set(names) - {*REPORT_TEXT_OPTIONS, *REPORT_DATE_OPTIONS, "view", "hours", "rows", "format", "token"}
+    unknown = set(names) - {*REPORT_TEXT_OPTIONS, *REPORT_DATE_OPTIONS, "view", "hours", "rows", "groups", "format",
+                            "token"}
     if unknown:
         raise ValueError(f"unknown parameter {sorted(unknown)[0][:40]!r}")
     if len(query) > 40:
@@ -320,7 +321,7 @@ def _report_options(query) -> tuple[dict, set[str], str]:
     if fmt not in ("json", "csv"):
         raise ValueError("format must be json or csv")
     options: dict = {"start": None, "end": None, "day": None, "freq": "day", "tz": None, "by": "none",
-                     "view": "over-time", "hours": None, "rows": False, "only": {},
+                     "view": "over-time", "hours": None, "rows": False, "only": {}, "groups": None,
                      "filters": dict.fromkeys(REPORT_FILTER_OPTIONS)}
     given: set[str] = set()
     for name, value in query.items():
@@ -340,6 +341,8 @@ def _report_options(query) -> tuple[dict, set[str], str]:
                 raise ValueError(f"{name} must be a date like 2026-11-23") from None
         elif name in options["filters"]:
             options["filters"][name] = value
+        elif name == "groups":
+            options["groups"] = [g.strip() for g in value.split(",") if g.strip()]
         elif name == "rows":
             if value not in ("true", "false"):
                 raise ValueError("rows must be true or false")

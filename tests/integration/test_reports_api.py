@@ -65,6 +65,8 @@ def test_reports_api_per_account_json_and_csv(stack, start_worker):
     totals = json.loads(body)
     assert status == 200 and "avg_first_response_s" not in totals["columns"]
     assert "avg_first_response_sla_s" in totals["columns"] and len(totals["rows"]) == 1
+    status, _, body = fetch(f"{base}/time-to-first-response?by=team&groups=billing,nobody", "acme-secret")
+    assert status == 200 and json.loads(body)["rows"] == []  # acme's answered tickets are all support's
     for query, fragment in [
         ("time-to-first-response?only.period=2026-01-01", "add --rows"),
         ("time-to-first-response?rows=true&only.ticket_id=x", "cannot be narrowed by 'ticket_id'"),

@@ -111,3 +111,17 @@ def test_hours_shows_one_kind_of_duration():
     assert [columns[i] for i in hours_columns(columns, "sla")] == [
         "account_id", "period", "group", "tickets", "avg_first_response_sla_s", "median_first_response_sla_s"]
     assert hours_columns(columns, None) == list(range(len(columns)))
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["rep", "team"]), st.data())
+def test_a_chosen_set_of_groups_keeps_exactly_their_rows(clean_warehouse, tickets, by, data):
+    _store(clean_warehouse, tickets)
+    for name in ("time-to-first-response", "sla-status", "customer-wait-time"):
+        everyone = _query(clean_warehouse, report_sql(name), _params("week", by))
+        groups = sorted({r["group"] for r in everyone})
+        chosen = data.draw(st.lists(st.sampled_from(groups), unique=True), label=name) if groups else []
+        some = _query(clean_warehouse, report_sql(name), {**_params("week", by), "groups": chosen})
+        assert repr(some) == repr([r for r in everyone if not chosen or r["group"] in chosen])  # nan != nan
+        rows = _query(clean_warehouse, rows_sql(name), {**_params("week", by), "groups": chosen})
+        assert all(r["group"] in chosen for r in rows) if chosen else True

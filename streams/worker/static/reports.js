@@ -60,7 +60,10 @@ function chosen() {
     params.set("freq", $("freq").value);
     if ($("view").value === "totals") params.set("view", "totals");
   }
-  if (report.groups && $("by").value !== "none") params.set("by", $("by").value);
+  if (report.groups && $("by").value !== "none") {
+    params.set("by", $("by").value);
+    if ($("groups").value.trim()) params.set("groups", $("groups").value.trim());
+  }
   if (report.hours && $("hours").value) params.set("hours", $("hours").value);
   for (const name of FILTERS) if ($("f-" + name).value) params.set(name, $("f-" + name).value.trim());
   return [report, params];
@@ -228,7 +231,7 @@ async function start() {
   }
   const given = new URLSearchParams(location.search);
   if (given.get("report") in CATALOGUE) $("report").value = given.get("report");
-  for (const id of ["from", "to", "freq", "view", "by", "hours"]) if (given.get(id)) $(id).value = given.get(id);
+  for (const id of ["from", "to", "freq", "view", "by", "groups", "hours"]) if (given.get(id)) $(id).value = given.get(id);
   for (const name of FILTERS) if (given.get(name)) $("f-" + name).value = given.get(name);
   showOptions();
   $("report").addEventListener("change", () => { showOptions(); run(); });
