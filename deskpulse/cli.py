@@ -202,6 +202,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
 @click.option("--team")
 @click.option("--pipeline")
 @click.option("--category")
+@click.option("--rep", help="Only tickets this rep owns (rep reports: only this rep).")
 @click.option("--by", type=click.Choice(["rep", "team", "none"]), default="none", show_default=True,
               help="Group the duration reports by rep or team.")
 @click.option("--groups", "chosen", metavar="A,B,...", help="With --by: only these reps or teams.")
@@ -216,7 +217,7 @@ def sql(ctx: click.Context, query, fmt) -> None:
               help="table: for people (human durations, 2026-W47); csv/json: raw seconds and dates.")
 @click.pass_context
 def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, day, channel, priority, team,
-           pipeline, category, by, chosen, view, hours, list_rows, only, fmt) -> None:
+           pipeline, category, rep, by, chosen, view, hours, list_rows, only, fmt) -> None:
     """Run a historical report; without NAME, list every report with its definition."""
     from click.core import ParameterSource
 
@@ -250,7 +251,7 @@ def report(ctx: click.Context, name, catalogue, start, end, freq, account, tz, d
             end=end.date() if end else None, freq=freq, account=account, tz=tz, by=by,
             day=day.date() if day else None,
             filters={"channel": channel, "priority": priority, "team": team, "pipeline": pipeline,
-                     "category": category}, view=view, rows=list_rows, only=narrowed,
+                     "category": category, "rep": rep}, view=view, rows=list_rows, only=narrowed,
             groups=[g.strip() for g in chosen.split(",") if g.strip()] if chosen else None)
         columns, rows = shown(*run_query(settings, sql_text, params), hours)
     except ReportError as exc:

@@ -12,7 +12,7 @@ import yaml
 FREQUENCIES = ("day", "week", "month", "quarter", "year")
 VIEWS = ("over-time", "totals")  # totals: the whole range is one period (freq 'total', see deskpulse_bucket)
 HOURS = ("24/7", "sla")  # which durations to show; both when not chosen
-FILTERS = ("account", "channel", "priority", "team", "pipeline", "category")
+FILTERS = ("account", "channel", "priority", "team", "pipeline", "category", "rep")
 # The newest configuration document of an account (JSON; '' if it has none).
 ACCOUNT_CONFIG_SQL = "SELECT argMax(config, occurred_at) FROM config_events WHERE account_id = {account:String}"
 # What a filter can match: the accounts there are, and the property values of the chosen account's tickets
@@ -22,7 +22,9 @@ KNOWN_VALUES_SQL = (
     "(SELECT groupUniqArray(account_id) FROM config_events)))) FROM ticket_facts) AS account, "
     "arraySort(groupUniqArray(channel)) AS channel, arraySort(groupUniqArray(priority)) AS priority, "
     "arraySort(groupUniqArray(team_id)) AS team, arraySort(groupUniqArray(pipeline)) AS pipeline, "
-    "arraySort(groupUniqArray(category)) AS category "
+    "arraySort(groupUniqArray(category)) AS category, "
+    "arraySort(arrayDistinct(arrayConcat(groupUniqArray(owner_id), (SELECT groupUniqArray(rep_id) "
+    "FROM availability_events WHERE {account:String} = '' OR account_id = {account:String})))) AS rep "
     "FROM ticket_facts WHERE {account:String} = '' OR account_id = {account:String}"
 )
 
@@ -41,6 +43,7 @@ class Report:
     stacked: bool = False
     filters: tuple[str, ...] = FILTERS[1:]  # the filters it takes (rep reports: only team)
     rows_from: str = ""  # another report whose rows it sums (default: its own rows/NAME.sql)
+    rep_column: str = "owner_id"  # what --rep matches: the ticket's owner (rep reports: the rep)
     working_hours: bool = False  # takes the reps' working intervals from the account's configuration
 
     @property
@@ -71,6 +74,7 @@ def catalogue() -> dict[str, Report]:
                          tuple(spec.get("drill", ())), tuple(spec.get("chart", {}).get("series", ())),
                          bool(spec.get("chart", {}).get("stacked", False)),
                          tuple(spec.get("filters", FILTERS[1:])), spec.get("rows_from", ""),
+                         spec.get("rep_column", "owner_id"),
                          bool(spec.get("working_hours", False)))
             for name, spec in doc["reports"].items()}
 
@@ -104,13 +108,17 @@ def report_sql(name: str) -> str:
     return f"WITH report_rows AS (\n{_rows(name)})\n{_file(name)}"
 
 
-# --by rep|team with a chosen set of reps or teams: the rows of the others are left out ([]: all).
-CHOSEN_GROUPS = "WHERE empty({groups:Array(String)}) OR has({groups:Array(String)}, group)"
-
-
 def _rows(name: str) -> str:
+    """The report's rows with the two filters every rows file leaves to this wrapper: --rep (the ticket's
+    owner, or the rep of a rep report) and the chosen groups."""
+    report = catalogue()[name]
+    where = []
+    if "rep" in report.filters:
+        where.append(f"({{rep:String}} = '' OR `{report.rep_column}` = {{rep:String}})")
+    if report.groups:
+        where.append("(empty({groups:Array(String)}) OR has({groups:Array(String)}, group))")
     rows = _file(name, "rows")
-    return f"SELECT * FROM (\n{rows})\n{CHOSEN_GROUPS}\n" if catalogue()[name].groups else rows
+    return f"SELECT * FROM (\n{rows})\nWHERE {' AND '.join(where)}\n" if where else rows
 
 
 def rows_sql(name: str, only: tuple[str, ...] = ()) -> str:

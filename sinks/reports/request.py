@@ -31,7 +31,7 @@ from streams.core.business_time import WorkCalendar
 from streams.core.calendars import named_calendar
 
 Query = Callable[[str, dict | None], tuple[list[str], list[list]]]
-RANGE_OPTIONS = ("from", "to", "freq", "channel", "priority", "team", "pipeline", "category")
+RANGE_OPTIONS = ("from", "to", "freq", "channel", "priority", "team", "pipeline", "category", "rep")
 _ZONE = TypeAdapter(TimeZone)
 DEFAULT_CLOSED = ["closed"]
 

@@ -94,6 +94,7 @@ def test_report_rows_totals_and_hours_on_the_demo_data(demo_dir):
 @pytest.mark.parametrize(("args", "fragments"), [
     (["report", "tickets-closed", "--only", "period"], ["--only takes COLUMN=VALUE"]),
     (["report", "tickets-closed", "--groups", "billing"], ["add --by rep or --by team"]),
+    (["report", "tickets-closed", "--account", "acme", "--rep", "nobody"], ["has rep 'nobody'", "known: "]),
     (["report", "tickets-created", "--groups", "billing"], ["does not take --groups"]),
     (["report", "tickets-closed", "--only", "period=2026-01-05"], ["add --rows"]),
     (["report", "time-to-close", "--priority", "hgih"], ["no ticket", "'hgih'", "known: ", "high"]),

@@ -125,3 +125,13 @@ def test_a_chosen_set_of_groups_keeps_exactly_their_rows(clean_warehouse, ticket
         assert repr(some) == repr([r for r in everyone if not chosen or r["group"] in chosen])  # nan != nan
         rows = _query(clean_warehouse, rows_sql(name), {**_params("week", by), "groups": chosen})
         assert all(r["group"] in chosen for r in rows) if chosen else True
+
+
+@EXAMPLES
+@given(histories(), st.sampled_from(["anna", "bo", "carla"]))
+def test_the_rep_filter_keeps_the_rows_of_the_tickets_the_rep_owns(clean_warehouse, tickets, rep):
+    _store(clean_warehouse, tickets)
+    for name in ("support-volume", "sla-status", "time-of-day", "csat", "customer-wait-time"):
+        everything = _query(clean_warehouse, rows_sql(name), _params("week", "none"))
+        mine = _query(clean_warehouse, rows_sql(name), {**_params("week", "none"), "rep": rep})
+        assert repr(mine) == repr([r for r in everything if r["owner_id"] == rep]), name

@@ -3,7 +3,7 @@
 // The chart's numbers are kept in #chart's data-series (the test compares them with the API).
 const account = decodeURIComponent(location.pathname.split("/").pop());
 const token = new URLSearchParams(location.search).get("token") || "";
-const FILTERS = ["team", "channel", "priority", "pipeline", "category"];
+const FILTERS = ["team", "rep", "channel", "priority", "pipeline", "category"];
 const COLORS = ["#2f6fde", "#e07b39", "#3a9d5d", "#a05bd6", "#c7443a", "#2aa3b8", "#8a7a2e", "#5b6472"];
 let CATALOGUE = {};
 let plot = null;
