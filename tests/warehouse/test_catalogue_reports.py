@@ -254,16 +254,25 @@ def test_customer_reply_time_slowest_customers_and_ticket_reply_counts(clean_war
 
 @EXAMPLES
 @given(histories())
-def test_longest_waiting_customers(clean_warehouse, tickets):
+def test_longest_waiting_customers_and_owner_reply_time(clean_warehouse, tickets):
     stored = _store(clean_warehouse, tickets)
-    waits: dict = defaultdict(list)
-    for _, facts in stored:
+    by_customer: dict = defaultdict(list)
+    by_owner: dict = defaultdict(list)
+    for state, facts in stored:
         for interval, spent in facts.intervals:
             if interval.metric == "customer_wait":
-                waits[interval.waiting].append(spent)
-    average = {c: sum(d.seconds for d in v) / len(v) for c, v in waits.items()}
-    longest = sorted(average, key=lambda c: (-average[c], c))[:10]
+                by_customer[interval.waiting].append(spent)
+                by_owner[state.get("owner_id") or ""].append(spent)
+
+    def avg(spans, attr: str) -> float:
+        return round(sum(getattr(d, attr) for d in spans) / len(spans), 1)
+
+    mean = {c: sum(d.seconds for d in v) / len(v) for c, v in by_customer.items()}  # unrounded, as SQL sorts
+    longest = sorted(by_customer, key=lambda c: (-mean[c], c))[:10]
     got = [(r["customer_id"], r["waits"], r["avg_wait_s"], r["avg_wait_sla_s"])
            for r in _run(clean_warehouse, "longest-waiting-customers")]
-    assert got == [(c, len(waits[c]), round(average[c], 1),
-                    round(sum(d.sla_seconds for d in waits[c]) / len(waits[c]), 1)) for c in longest]
+    assert got == [(c, len(by_customer[c]), avg(by_customer[c], "seconds"), avg(by_customer[c], "sla_seconds"))
+                   for c in longest]
+    got = {r["owner_id"]: (r["replies"], r["avg_reply_s"], r["avg_reply_sla_s"])
+           for r in _run(clean_warehouse, "owner-reply-time")}
+    assert got == {o: (len(v), avg(v, "seconds"), avg(v, "sla_seconds")) for o, v in by_owner.items()}

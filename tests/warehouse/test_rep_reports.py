@@ -21,7 +21,7 @@ from sinks.reports.request import build
 from sinks.rows import ColumnBatch, event_row, table_columns
 from streams.core.calendars import named_calendar
 from streams.core.decode import SourceRef
-from tests.warehouse.test_catalogue_reports import EXAMPLES, TZ, ZONE, _run, _store, histories
+from tests.warehouse.test_catalogue_reports import EXAMPLES, TZ, ZONE
 
 FROM, TO = date(2026, 10, 24), date(2026, 10, 26)  # summer time ends on the 25th: a 25-hour day
 START = datetime(2026, 10, 23, 20, tzinfo=UTC)
@@ -114,21 +114,6 @@ def test_rep_availability_and_max_reps_available(clean_warehouse, changes, team)
         assert sum(r[-1] for r in behind) == sum(60 for d, now in _minutes(changes) if d == day
                                                  for rep, (status, rep_team) in now.items()
                                                  if status == "available" and (not team or rep_team == team))
-
-
-@EXAMPLES
-@given(histories())
-def test_owner_reply_time(clean_warehouse, tickets):
-    stored = _store(clean_warehouse, tickets)
-    waits: dict = defaultdict(list)
-    for state, facts in stored:
-        for interval, spent in facts.intervals:
-            if interval.metric == "customer_wait":
-                waits[state.get("owner_id") or ""].append(spent)
-    got = {r["owner_id"]: (r["replies"], r["avg_reply_s"], r["avg_reply_sla_s"])
-           for r in _run(clean_warehouse, "owner-reply-time")}
-    assert got == {o: (len(v), round(sum(d.seconds for d in v) / len(v), 1),
-                       round(sum(d.sla_seconds for d in v) / len(v), 1)) for o, v in waits.items()}
 
 
 CONFIG = AccountConfig.model_validate({
