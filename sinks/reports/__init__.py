@@ -49,15 +49,20 @@ class Report:
     @property
     def measures(self) -> list[str]:
         """The result columns that are figures: not the account, a drill column or a label."""
-        return [c for c in self.columns if c not in ("account_id", *self.drill) and c != "list"]
+        return [c for c in self.columns if c not in ("account_id", *self.drill)]
 
     def as_json(self) -> dict:
         """What the reports page needs to know about the report."""
         return {"name": self.name, "definition": self.definition, "properties": self.properties,
                 "groups": self.groups, "periods": self.periods, "rows": self.has_rows, "drill": list(self.drill),
-                "columns": self.columns, "hours": any(c.endswith("_sla_s") for c in self.columns),
+                "columns": self.columns, "hours": self.has_hours,
                 "chart": list(self.chart) or self.measures[:1], "stacked": self.stacked,
                 "filters": list(self.filters)}
+
+    @property
+    def has_hours(self) -> bool:
+        """Whether it has durations in both kinds of time, so `--hours` can choose one."""
+        return any(c.endswith("_sla_s") for c in self.columns)
 
     @property
     def has_rows(self) -> bool:
@@ -95,16 +100,17 @@ def _file(name: str, folder: str = "") -> str:
         raise KeyError(f"unknown report {name!r}; available: {', '.join(available())}")
     if folder == "rows" and catalogue()[name].rows_from:
         name = catalogue()[name].rows_from
-    base = resources.files(__name__)
-    return (base / folder / f"{name.replace('-', '_')}.sql" if folder else
-            base / f"{name.replace('-', '_')}.sql").read_text()
+    path = resources.files(__name__)
+    if folder:
+        path = path / folder
+    return (path / f"{name.replace('-', '_')}.sql").read_text()
 
 
 def report_sql(name: str) -> str:
     """The report's SQL: its aggregate over its rows (rows/NAME.sql, as the CTE `report_rows`), so the
     numbers and the rows behind them (--rows) can never disagree."""
-    if not catalogue().get(name, Report(name, "", "", False, {})).has_rows:
-        return _file(name)
+    if name not in catalogue() or not catalogue()[name].has_rows:
+        return _file(name)  # (an unknown name raises there)
     return f"WITH report_rows AS (\n{_rows(name)})\n{_file(name)}"
 
 

@@ -50,7 +50,7 @@ def _options_it_takes(report: Report) -> set[str]:
     takes = {*(o for o in RANGE_OPTIONS if o not in FILTERS or o in report.filters), "account", "tz", "rows",
              *(("by", "groups") if report.groups else ()),
              *(("only",) if report.drill else ()),
-             *(("hours",) if any(c.endswith("_sla_s") for c in report.columns) else ())}
+             *(("hours",) if report.has_hours else ())}
     return takes | {"view"} if report.periods else takes - {"freq"}
 
 
