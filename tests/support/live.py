@@ -26,6 +26,12 @@ def stamp(delta: timedelta = timedelta(0)) -> str:
 
 def todays_events(account: str, prefix: str) -> list[dict]:
     """Two tickets today: one answered and closed, one waiting; a CSAT answer and a call."""
+    # One base instant: reading the clock per event made durations drift by the milliseconds between calls.
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+
+    def stamp(delta: timedelta = timedelta(0)) -> str:
+        return (base + delta).isoformat(timespec="milliseconds")
+
     def msg(ticket, minutes, direction, sender_type, sender, message_id):
         return event("message.created", account=account, at=stamp(timedelta(seconds=minutes)), message_id=message_id,
                      ticket_id=ticket, direction=direction, sender_type=sender_type, sender_id=sender, channel="chat")
