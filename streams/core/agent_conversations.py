@@ -16,7 +16,8 @@ carry them when the worker writes these facts):
 - closed_at: the latest close, unless the agent or the visitor did anything
   after it (a conversation that continues after a close is open again);
 - deflected: closed with no handoff (no human involved);
-- resolution_s: resolved_by_agent: from started_at to the earliest resolution;
+- resolved_at, resolution_s: resolved_by_agent: the earliest resolution and
+  the time from started_at to it;
 - helpful: the latest feedback (ties: the later event id), None without one.
 """
 
@@ -53,6 +54,7 @@ class ConversationFacts:
     to_rep_id: str
     to_team_id: str
     resolved_by_agent: bool
+    resolved_at: datetime | None
     closed_at: datetime | None
     deflected: bool
     resolution_s: float | None
@@ -111,6 +113,7 @@ class ConversationFold:
             handed_off=handoff is not None, handed_off_at=handoff.at if handoff else None,
             ticket_id=handoff.ticket_id if handoff else "", to_rep_id=handoff.to_rep_id if handoff else "",
             to_team_id=handoff.to_team_id if handoff else "", resolved_by_agent=resolved_by_agent,
+            resolved_at=self.resolved if resolved_by_agent else None,
             closed_at=closed_at, deflected=closed_at is not None and handoff is None,
             resolution_s=(self.resolved - started).total_seconds() if resolved_by_agent and self.resolved else None,
             helpful=self.feedback[2] if self.feedback else None)

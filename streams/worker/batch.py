@@ -35,6 +35,7 @@ class Batch:
     ticket_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     message_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     config_events: list[Event] = field(default_factory=list)
+    agent_events: list[tuple[Event, SourceRef]] = field(default_factory=list)  # stored ones too: folds skip repeats
     live_events: list[Event] = field(default_factory=list)  # feedback, calls, rep statuses: for the live summary
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
@@ -93,7 +94,7 @@ class BatchBuilder:
             batch.tables[name].drop("event_id", event.event_id)
         if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
             value = event.model_dump_json().encode()  # type: ignore[union-attr]
-            key = getattr(event, "ticket_id", "").encode()  # the record key, as routed
+            key = (getattr(event, "conversation_id", None) or getattr(event, "ticket_id", "")).encode()  # as routed
             dead = DeadLetter(source, reason_code, reason[:MAX_REASON], key, value)
             batch.dead_letters.append(dead)
             batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(dead, self.source_id))
@@ -118,6 +119,8 @@ class BatchBuilder:
             batch.message_events.append((event, source))
         elif event.type == "config.updated":  # type: ignore[attr-defined]
             batch.config_events.append(event)
+        elif source.topic == "agent":
+            batch.agent_events.append((event, source))
         table = TABLE_OF_TOPIC[source.topic]
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
             batch.already_stored += 1

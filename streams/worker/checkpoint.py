@@ -36,7 +36,7 @@ from streams.worker.settings import Settings
 from streams.worker.sla_alerter import SlaAlerter
 
 log = logging.getLogger(__name__)
-STATE_TABLES = ("tickets", "ticket_facts")
+STATE_TABLES = ("tickets", "ticket_facts", "agent_conversation_facts")
 # The broker's default record limit is 1 MiB; a dead letter stays well under it with its headers.
 MAX_DEAD_LETTER_VALUE = 512 * 1024
 MAX_DEAD_LETTER_KEY = 1024

@@ -37,6 +37,7 @@ from streams.worker import metrics
 from streams.worker.batch import Batch, BatchBuilder
 from streams.worker.checkpoint import Checkpoint, FlushAborted
 from streams.worker.config_follower import ConfigFollower
+from streams.worker.conversations import Conversations
 from streams.worker.live_keeper import LiveKeeper
 from streams.worker.progress import ProgressStore
 from streams.worker.settings import Settings
@@ -119,8 +120,9 @@ class IngestService(Service):
         self.facts = self.tickets.facts
         self.live = LiveKeeper(config, self.facts, self.tickets.state_of, self._load_recent,
                                lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")))
+        self.conversations = Conversations(warehouse, self.db_call)
         self.partition_state = StateManager()
-        for store in (self.progress, self.tickets, self.live, self.alerter):  # dependency order
+        for store in (self.progress, self.tickets, self.live, self.alerter, self.conversations):  # dependency order
             self.partition_state.register(store)
         self.checkpoint = Checkpoint(settings, warehouse, self.db_call, self.alerter)
         self.loop_lag = 0.0
@@ -264,6 +266,12 @@ class IngestService(Service):
             tickets = self.tickets.ticket_rows(changed)
             if tickets.rows:
                 batch.tables["tickets"] = tickets
+        if batch.agent_events:
+            conversations, refused_agent = await self.conversations.rows(batch.agent_events)
+            for event, source, code, reason in refused_agent:
+                self.progress.builder.refuse(batch, event, source, code, reason)
+            if conversations.rows:
+                batch.tables["agent_conversation_facts"] = conversations
         t_tickets = time.monotonic()
         for event in batch.live_events:
             self.live.add(event)

@@ -44,7 +44,8 @@ def reference(steps: list[AgentEventStep]) -> ConversationFacts:
         handled=any(s.kind in AGENT_ACTS for s in events), handed_off=bool(handoffs),
         handed_off_at=first.at if first else None, ticket_id=first.ticket_id if first else "",
         to_rep_id=first.to_rep_id if first else "", to_team_id=first.to_team_id if first else "",
-        resolved_by_agent=resolved_by_agent, closed_at=closed_at, deflected=closed_at is not None and not handoffs,
+        resolved_by_agent=resolved_by_agent, resolved_at=resolutions[0].at if resolved_by_agent else None,
+        closed_at=closed_at, deflected=closed_at is not None and not handoffs,
         resolution_s=(resolutions[0].at - events[0].at).total_seconds() if resolved_by_agent else None,
         helpful=feedback[-1].helpful if feedback else None)
 
