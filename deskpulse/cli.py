@@ -196,7 +196,8 @@ def sql(ctx: click.Context, query, fmt) -> None:
               show_default=True)
 @click.option("--account", help="Only this account; its time zone buckets the dates (default: all, UTC).")
 @click.option("--tz", help="Time zone for the buckets (default: the account's, else UTC).")
-@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="day-summary: the local day (default: yesterday).")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]),
+              help="day-summary: the local day (default: yesterday); agent-impact: a day of the week (default: today).")
 @click.option("--channel")
 @click.option("--priority")
 @click.option("--team")

@@ -45,6 +45,8 @@ class Report:
     rows_from: str = ""  # another report whose rows it sums (default: its own rows/NAME.sql)
     rep_column: str = "owner_id"  # what --rep matches: the ticket's owner (rep reports: the rep)
     working_hours: bool = False  # takes the reps' working intervals from the account's configuration
+    sla_hours: bool = False  # takes each team's SLA calendar and its working intervals (durations it measures)
+    day_default: str = "yesterday"  # a report of one day: the day it shows without --day (or "today")
 
     @property
     def measures(self) -> list[str]:
@@ -80,7 +82,8 @@ def catalogue() -> dict[str, Report]:
                          bool(spec.get("chart", {}).get("stacked", False)),
                          tuple(spec.get("filters", FILTERS[1:])), spec.get("rows_from", ""),
                          spec.get("rep_column", "owner_id"),
-                         bool(spec.get("working_hours", False)))
+                         bool(spec.get("working_hours", False)), bool(spec.get("sla_hours", False)),
+                         spec.get("day_default", "yesterday"))
             for name, spec in doc["reports"].items()}
 
 

@@ -104,25 +104,44 @@ def account_zone(config: AccountConfig | None) -> tuple[str, list[str]]:
     return config.timezone, closed or DEFAULT_CLOSED
 
 
+def _working_intervals(config: AccountConfig | None, names: set[str], lo: datetime, hi: datetime) -> dict:
+    """Each named calendar's working intervals in [lo, hi) as epoch milliseconds ('' : 24/7), computed by the
+    worker's own business-time core, so they match the SLA arithmetic exactly. Parallel arrays, not tuples:
+    they survive JSON on the way through a running worker's /sql."""
+    working = []
+    for name in sorted(names):
+        calendar = named_calendar(config, name or None) if config else WorkCalendar.twenty_four_seven()
+        working += [(name, int(a.timestamp() * 1000), int(b.timestamp() * 1000)) for a, b in calendar.intervals(lo, hi)]
+    return {"working_calendars": [w[0] for w in working], "working_starts": [w[1] for w in working],
+            "working_ends": [w[2] for w in working]}
+
+
+def _local_range(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(tz)
+    return (datetime.combine(start, datetime.min.time(), zone),
+            datetime.combine(end + timedelta(days=1), datetime.min.time(), zone))
+
+
 def working_hours(config: AccountConfig | None, start: date, end: date, tz: str) -> dict:
     """The parameters of a report on reps' working hours: which calendar each rep and team has ('' : 24/7),
-    and each calendar's working intervals over the range [start, end] (local dates), as epoch milliseconds,
-    computed by the worker's own business-time core, so they match the SLA arithmetic exactly."""
-    zone = ZoneInfo(tz)
-    lo = datetime.combine(start, datetime.min.time(), zone)
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    and each calendar's working intervals over the range [start, end] (local dates)."""
     reps = {rep: a.calendar for rep, a in config.reps.items()} if config else {}
     teams = {team: config.calendar_name_for(team) or "" for team in config.teams} if config else {}
     default = (config.calendar_name_for(None) or "") if config else ""
-    working = []
-    for name in sorted({default, *reps.values(), *teams.values()}):
-        calendar = named_calendar(config, name or None) if config else WorkCalendar.twenty_four_seven()
-        working += [(name, int(a.timestamp() * 1000), int(b.timestamp() * 1000)) for a, b in calendar.intervals(lo, hi)]
-    # parallel arrays, not tuples: they survive JSON on the way through a running worker's /sql
     return {"rep_keys": list(reps), "rep_calendars": list(reps.values()), "team_keys": list(teams),
             "team_calendars": list(teams.values()), "default_calendar": default,
-            "working_calendars": [w[0] for w in working], "working_starts": [w[1] for w in working],
-            "working_ends": [w[2] for w in working]}
+            **_working_intervals(config, {default, *reps.values(), *teams.values()}, *_local_range(start, end, tz))}
+
+
+def sla_hours(config: AccountConfig | None, start: date, tz: str) -> dict:
+    """The parameters of a report that measures durations in SLA hours from events in a range: each team's
+    SLA calendar ('' : 24/7, also when the policy runs 24/7), and their working intervals from the range's
+    first day to tomorrow (a duration that starts in the range may end any time until now)."""
+    teams = {team: config.sla_calendar_name_for(team) or "" for team in config.teams} if config else {}
+    default = (config.sla_calendar_name_for(None) or "") if config else ""
+    tomorrow = datetime.now(ZoneInfo(tz)).date() + timedelta(days=1)
+    return {"team_keys": list(teams), "team_calendars": list(teams.values()), "default_calendar": default,
+            **_working_intervals(config, {default, *teams.values()}, *_local_range(start, tomorrow, tz))}
 
 
 def build(name: str, query: Query, given: set[str], *, start: date | None, end: date | None, freq: str,
@@ -143,6 +162,8 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
         raise ReportError("--to is before --from")
     if report.working_hours and not account:
         raise ReportError(f"{name} needs --account (working hours are the account's)")
+    if report.sla_hours and not account:
+        raise ReportError(f"{name} needs --account (SLA hours are the account's)")
     check_values(query, account, filters)
     closed, config = DEFAULT_CLOSED, None
     if account:
@@ -152,8 +173,8 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     tz = tz or "UTC"
     if report.parameters:
         today = datetime.now(ZoneInfo(tz)).date()
-        return report_sql(name), {"account": account, "day": day or today - timedelta(days=1), "tz": tz,
-                                  "closed": closed}
+        default_day = today if report.day_default == "today" else today - timedelta(days=1)
+        return report_sql(name), {"account": account, "day": day or default_day, "tz": tz, "closed": closed}
     end_date = end or datetime.now(ZoneInfo(tz)).date()
     start_date = start or end_date - timedelta(days=30)
     only = only or {}
@@ -173,6 +194,8 @@ def build(name: str, query: Query, given: set[str], *, start: date | None, end: 
     params.update({f"only_{column}": value for column, value in only.items()})
     if report.working_hours:
         params.update(working_hours(config, start_date, end_date, tz))
+    if report.sla_hours:
+        params.update(sla_hours(config, start_date, tz))
     return sql, params
 
 

@@ -15,7 +15,8 @@ carry them when the worker writes these facts):
   (a handoff after a resolution means a human was needed after all);
 - closed_at: the latest close, unless the agent or the visitor did anything
   after it (a conversation that continues after a close is open again);
-- deflected: closed with no handoff (no human involved);
+- deflected: the agent took part and it closed with no handoff (no human
+  involved);
 - resolved_at, resolution_s: resolved_by_agent: the earliest resolution and
   the time from started_at to it;
 - helpful: the latest feedback (ties: the later event id), None without one.
@@ -114,6 +115,6 @@ class ConversationFold:
             ticket_id=handoff.ticket_id if handoff else "", to_rep_id=handoff.to_rep_id if handoff else "",
             to_team_id=handoff.to_team_id if handoff else "", resolved_by_agent=resolved_by_agent,
             resolved_at=self.resolved if resolved_by_agent else None,
-            closed_at=closed_at, deflected=closed_at is not None and handoff is None,
+            closed_at=closed_at, deflected=self.handled and closed_at is not None and handoff is None,
             resolution_s=(self.resolved - started).total_seconds() if resolved_by_agent and self.resolved else None,
             helpful=self.feedback[2] if self.feedback else None)

@@ -45,7 +45,8 @@ def reference(steps: list[AgentEventStep]) -> ConversationFacts:
         handed_off_at=first.at if first else None, ticket_id=first.ticket_id if first else "",
         to_rep_id=first.to_rep_id if first else "", to_team_id=first.to_team_id if first else "",
         resolved_by_agent=resolved_by_agent, resolved_at=resolutions[0].at if resolved_by_agent else None,
-        closed_at=closed_at, deflected=closed_at is not None and not handoffs,
+        closed_at=closed_at,
+        deflected=any(s.kind in AGENT_ACTS for s in events) and closed_at is not None and not handoffs,
         resolution_s=(resolutions[0].at - events[0].at).total_seconds() if resolved_by_agent else None,
         helpful=feedback[-1].helpful if feedback else None)
 
@@ -64,6 +65,7 @@ def test_any_arrival_order_with_repeats_gives_the_reference_facts(steps, rng, da
 def test_a_conversation_that_goes_on_after_a_close_is_open_again():
     fold = ConversationFold()
     fold.add(AgentEventStep(T0, "a", "agent.conversation_started"))
+    fold.add(AgentEventStep(T0 + timedelta(minutes=1), "a2", "agent.answered"))
     fold.add(AgentEventStep(T0 + timedelta(minutes=5), "b", "agent.conversation_closed"))
     assert fold.facts().deflected and fold.facts().closed_at == T0 + timedelta(minutes=5)
     fold.add(AgentEventStep(T0 + timedelta(minutes=7), "c", "agent.unanswered"))

@@ -8,16 +8,18 @@ from importlib import resources
 import pytest
 
 from sinks.reports import available, catalogue, markdown, parameters, report_sql
-from sinks.reports.request import working_hours
+from sinks.reports.request import sla_hours, working_hours
 from tests.support.cli import ROOT
 
 
 def _params(name: str) -> dict:
-    if name == "day-summary":
+    if catalogue()[name].parameters:
         return {"account": "acme", "day": date(2026, 11, 2), "tz": "Europe/Stockholm", "closed": ["closed"]}
     params = {**parameters(date(2026, 11, 1), date(2026, 11, 30), "week", "Europe/Stockholm"), "by": "rep"}
     if catalogue()[name].working_hours:  # no configuration: everyone works 24/7
         params.update(working_hours(None, date(2026, 11, 1), date(2026, 11, 30), "Europe/Stockholm"))
+    if catalogue()[name].sla_hours:
+        params.update(sla_hours(None, date(2026, 11, 1), "Europe/Stockholm"))
     return params
 
 

@@ -42,6 +42,8 @@ COUNTED = {
 # rows from rep status changes: test_rep_reports.py
 REP_REPORTS = {"rep-availability", "max-reps-available", "rep-availability-hours"}
 TOP_N = {"slowest-customers", "longest-waiting-customers"}
+# rows from AI agent conversations: test_agent_reports.py
+AGENT_REPORTS = {"agent-conversations", "agent-vs-team", "agent-after-handoff"}
 
 
 def _query(warehouse, sql: str, params: dict) -> list[dict]:
@@ -55,7 +57,7 @@ def _params(freq: str, by: str, view: str = "over-time") -> dict:
 
 def test_every_report_over_a_range_has_rows_and_a_count():
     with_rows = {name for name, report in catalogue().items() if report.has_rows}
-    assert with_rows == set(COUNTED) | {"ticket-reply-counts"} | REP_REPORTS
+    assert with_rows == set(COUNTED) | {"ticket-reply-counts"} | REP_REPORTS | AGENT_REPORTS
 
 
 @EXAMPLES

@@ -12,10 +12,8 @@ SELECT
     transform(rep_id, {rep_keys:Array(String)}, {rep_calendars:Array(String)},
               transform(team_id, {team_keys:Array(String)}, {team_calendars:Array(String)},
                         {default_calendar:String})) AS calendar,
-    arraySum(arrayMap(w -> greatest(0, least(w.3, toUnixTimestamp64Milli(ended_at))
-                                       - greatest(w.2, toUnixTimestamp64Milli(started_at))) / 1000,
-                      arrayFilter(w -> w.1 = calendar, arrayZip({working_calendars:Array(String)},
-                                                                 {working_starts:Array(Int64)},
-                                                                 {working_ends:Array(Int64)})))) AS within_s
+    deskpulse_working_s(toUnixTimestamp64Milli(started_at), toUnixTimestamp64Milli(ended_at), calendar,
+                        {working_calendars:Array(String)}, {working_starts:Array(Int64)},
+                        {working_ends:Array(Int64)}) AS within_s
 FROM rep_status_pieces(account = {account:String}, d_from = {from:Date}, d_to = {to:Date}, tz = {tz:String})
 WHERE status = 'available' AND ({team:String} = '' OR team_id = {team:String})
