@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.tools
 # chromium and its chromedriver load the dashboard page.
 DEBS := prometheus chromium chromium-driver
 
-.PHONY: setup demo test test-unit lint bench bench-live bench-reports chaos screenshots clean
+.PHONY: setup demo test test-unit lint bench bench-live bench-reports bench-gaps chaos screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-live: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(BIN)/deskpulse bench-reports $(ARGS)
+
+bench-gaps: $(STAMP)
+	$(BIN)/deskpulse bench-gaps $(ARGS)
 
 # kill -9 under load, many times; prints chaos: kills=K events=N lost=0 duplicated=0 ...
 chaos: $(STAMP)

@@ -376,6 +376,32 @@ def bench_reports(tickets, copies, keep) -> None:
     sys.exit(run_bench_reports(tickets, copies, keep, echo=click.echo))
 
 
+@cli.command("bench-gaps")
+def bench_gaps() -> None:
+    """Knowledge-gap grouping: each method on a labelled set of support questions (ARI, purity, cost)."""
+    from deskpulse.gaps import run_bench_gaps
+
+    sys.exit(run_bench_gaps(echo=click.echo))
+
+
+@cli.group()
+def gaps() -> None:
+    """Knowledge gaps: questions the AI agent could not answer, grouped into topics."""
+
+
+@gaps.command("group")
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
+def gaps_group(file) -> None:
+    """Group FILE's questions (one per line; - reads stdin) as the worker does: prints TOPIC<TAB>QUESTION."""
+    from deskpulse.gaps import GapsError, group_lines
+
+    try:
+        for line in group_lines(file):
+            click.echo(line)
+    except GapsError as exc:
+        raise CliError(str(exc)) from None
+
+
 @cli.command("bench-live")
 @common_options
 @click.option("--probes", type=int, default=5000, show_default=True)

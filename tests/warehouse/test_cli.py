@@ -44,3 +44,17 @@ def test_a_worker_open_to_the_network_without_tokens_refuses_to_start(tmp_path, 
     result = deskpulse("--data-dir", str(tmp_path), "--broker", "kafka://127.0.0.1:1", "worker", check=False)
     assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "DESKPULSE_API_TOKENS" in result.stderr
+
+
+def test_gaps_group_prints_a_topic_per_question_and_paraphrases_share_one(tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("How do I reset my password?\n\nhow do i reset my pasword\nDo you ship to Norway?\n"
+                         "do you ship to norway??\n")
+    out = deskpulse("gaps", "group", str(questions)).stdout.splitlines()
+    assert [line.split("\t")[1] for line in out] == ["How do I reset my password?", "how do i reset my pasword",
+                                                      "Do you ship to Norway?", "do you ship to norway??"]
+    topics = [line.split("\t")[0] for line in out]
+    assert topics[0] == topics[1] and topics[2] == topics[3] and topics[0] != topics[2]
+    assert deskpulse("gaps", "group", str(questions)).stdout.splitlines() == out  # stable ids
+    missing = deskpulse("gaps", "group", str(tmp_path / "nope.txt"), check=False)
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
