@@ -275,6 +275,23 @@ class AgentConversationClosed(AgentEvent):
     type: Literal["agent.conversation_closed"]
 
 
+GAPS_CONVERSATION = "gaps"  # the conversation id (and record key) every gap dismissal of an account carries
+
+
+class AgentGapDismissed(AgentEvent):
+    """A knowledge-gap topic, or one question, dismissed from the list (the API sends it; SPEC §7)."""
+
+    type: Literal["agent.gap_dismissed"]
+    topic_id: OptionalId = None
+    question_id: OptionalId = None  # the event id of an agent.unanswered
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AgentGapDismissed:
+        if bool(self.topic_id) == bool(self.question_id):
+            raise ValueError("dismiss either a topic_id or a question_id")
+        return self
+
+
 # --- config (key: account_id, compacted) -------------------------------------
 
 
@@ -305,6 +322,7 @@ AnyEvent = Annotated[
     | AgentResolved
     | AgentFeedback
     | AgentConversationClosed
+    | AgentGapDismissed
     | ConfigUpdated,
     Field(discriminator="type"),
 ]

@@ -32,6 +32,7 @@ TOPICS: tuple[TopicSpec, ...] = (
                 "agent.resolved",
                 "agent.feedback",
                 "agent.conversation_closed",
+                "agent.gap_dismissed",
             }
         ),
     ),

@@ -34,7 +34,8 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
     "call_events": ("account_id", "event_id", "occurred_at", "call_id", "rep_id", "team_id", "ticket_id", "outcome",
                     "started_at", "duration_s", "schema_version"),
     "agent_events": ("account_id", "event_id", "type", "occurred_at", "conversation_id", "channel", "contact_id",
-                     "question", "ticket_id", "to_rep_id", "to_team_id", "helpful", "schema_version"),
+                     "question", "ticket_id", "to_rep_id", "to_team_id", "helpful", "topic_id", "question_id",
+                     "schema_version"),
     "config_events": ("account_id", "event_id", "occurred_at", "config", "schema_version"),
 }
 # Columns that store NULL; in every other column a missing or None value is

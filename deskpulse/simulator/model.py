@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from deskpulse.simulator.questions import questions
+
 CHANNELS = ("chat", "email", "form", "phone", "messenger", "api", "other")
 CHANNEL_WEIGHTS = (30, 30, 12, 12, 8, 5, 3)
 PRIORITIES = ("low", "medium", "high", "urgent")
@@ -100,6 +102,7 @@ class Simulation:
         self._ids = itertools.count(1)
         self._open: dict[str, list[_Ticket]] = {a.account_id: [] for a in accounts}
         self._generation = 0  # arrival chains of an older intensity stop themselves
+        self._gaps = questions(random.Random(seed + 1))  # unanswered questions: their own stream, same seed
         for account in accounts:
             self._at(self.now, lambda a=account: self._arrival(a, 0))
             for rep in account.reps:
@@ -329,15 +332,22 @@ class Simulation:
     def _bot_conversation(self, account: AccountModel) -> None:
         conversation = self._id("conv")
         contact = f"c{self.rng.randint(1, 400)}"
-        self._emit(account, "agent.conversation_started", conversation_id=conversation, channel="chat",
-                   contact_id=contact)
+        self._emit(account, "agent.conversation_started", conversation_id=conversation,
+                   channel=self.rng.choices(("chat", "messenger"), (80, 20))[0], contact_id=contact)
+        if self.rng.random() < 0.08:  # the visitor leaves before the agent says anything
+            self._after(self.rng.uniform(0.5, 2), lambda: self._emit(account, "agent.conversation_closed",
+                                                                     conversation_id=conversation))
+            return
         t = 0.0
         for _ in range(self.rng.randint(1, 3)):
             t += self.rng.uniform(0.2, 2)
-            question = self.rng.choice(QUESTIONS)
-            kind = "agent.answered" if self.rng.random() < 0.8 else "agent.unanswered"
-            self._after(t, lambda k=kind, q=question: self._emit(account, k, conversation_id=conversation,
-                                                                 question=q))
+            if self.rng.random() < 0.8:
+                answered = self.rng.choice(QUESTIONS)
+                self._after(t, lambda q=answered: self._emit(account, "agent.answered", conversation_id=conversation,
+                                                             question=q))
+            else:  # a knowledge gap: phrased as visitors phrase it, typos included
+                gap = next(self._gaps)
+                self._after(t, lambda q=gap: self._unanswered(account, conversation, q))
         t += self.rng.uniform(0.5, 3)
         if self.rng.random() < 0.6:
             self._after(t, lambda: self._emit(account, "agent.resolved", conversation_id=conversation))
@@ -356,3 +366,10 @@ class Simulation:
                                                   conversation_id=conversation))
 
             self._after(t, hand_off)
+
+    def _unanswered(self, account: AccountModel, conversation: str, question: str) -> None:
+        self._emit(account, "agent.unanswered", conversation_id=conversation, question=question)
+        if self.rng.random() < 0.03:  # a manager dismisses that question from the knowledge gaps later
+            question_id = self._out[-1]["event_id"]
+            self._after(self.rng.uniform(60, 24 * 60), lambda: self._emit(
+                account, "agent.gap_dismissed", conversation_id="gaps", question_id=question_id))

@@ -71,3 +71,7 @@ ALTER TABLE agent_events {on_cluster} ADD INDEX IF NOT EXISTS conversation_idx c
 CREATE OR REPLACE FUNCTION deskpulse_working_s {on_cluster} AS (lo_ms, hi_ms, calendar, calendars, starts, ends) ->
     arraySum(arrayMap((c, s, e) -> if(c = calendar, greatest(0, least(e, hi_ms) - greatest(s, lo_ms)), 0),
                       calendars, starts, ends)) / 1000;
+
+-- Knowledge-gap dismissals (agent.gap_dismissed) name a topic or a question.
+ALTER TABLE agent_events {on_cluster} ADD COLUMN IF NOT EXISTS topic_id String AFTER helpful;
+ALTER TABLE agent_events {on_cluster} ADD COLUMN IF NOT EXISTS question_id String AFTER topic_id;

@@ -26,6 +26,7 @@ from streams.core.config_store import ConfigStore
 from streams.worker import web
 from streams.worker.adhoc_sql import AdhocSql
 from streams.worker.config_follower import ConfigFollower
+from streams.worker.gaps import KnowledgeGaps
 from streams.worker.ingest import IngestService
 from streams.worker.kafka_admin import cluster_id, ensure_topics
 from streams.worker.settings import Settings, SettingsError
@@ -75,7 +76,7 @@ def create_app(settings: Settings, warehouse: Warehouse,
     ingest.alerter.register()  # the deskpulse_sla_clocks gauge
     REGISTRY.register(ingest.live)  # deskpulse_live_open_tickets
     app.adhoc_sql = AdhocSql(settings.clickhouse_dsn)  # /sql: its own session, never the ingest one
-    web.register(app, settings, config, ingest, app.adhoc_sql)
+    web.register(app, settings, config, ingest, app.adhoc_sql, KnowledgeGaps(app.adhoc_sql))
     return app, configs, ingest
 
 

@@ -119,7 +119,7 @@ class BatchBuilder:
             batch.message_events.append((event, source))
         elif event.type == "config.updated":  # type: ignore[attr-defined]
             batch.config_events.append(event)
-        elif source.topic == "agent":
+        elif source.topic == "agent" and event.type != "agent.gap_dismissed":  # type: ignore[attr-defined]
             batch.agent_events.append((event, source))
         table = TABLE_OF_TOPIC[source.topic]
         if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):

@@ -12,9 +12,11 @@ import asyncio
 import csv
 import hmac
 import io
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import faust
@@ -22,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic validates peer shares with it (3.11 needs this one)
 
+from schemas.events import GAPS_CONVERSATION
 from sinks.errors import one_line
 from sinks.reports import FILTERS as REPORT_FILTERS
 from sinks.reports import FREQUENCIES, catalogue
@@ -31,6 +34,7 @@ from streams.core.config_store import ConfigStore
 from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
 from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError, UnknownReport
+from streams.worker.gaps import KnowledgeGaps
 from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
 
@@ -81,7 +85,7 @@ def _given_token(request) -> str:
 
 
 def register(app: faust.App, settings: Settings, config: ConfigStore,
-             ingest: IngestService, adhoc: AdhocSql) -> None:
+             ingest: IngestService, adhoc: AdhocSql, gaps: KnowledgeGaps) -> None:
     """Add every endpoint to the app."""
 
     @app.page("/metrics")
@@ -275,6 +279,79 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             return self.text(_csv(result), content_type="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="{account}-{name}.csv"'})
         return self.json({"account_id": account, "report": name, **result})
+
+    def _gap_range(request, account: str) -> tuple[date, date, str]:
+        """?from=&to= (local dates of the account, both inclusive; default the last 30 days)."""
+        if set(request.query) - {"from", "to", "token"}:
+            raise ValueError("knowledge gaps take from, to (and token)")
+        tz = ingest.live.timezone(account)
+        today = datetime.now(UTC).astimezone(ZoneInfo(tz)).date()
+        try:
+            end = date.fromisoformat(request.query.get("to", "")[:10]) if request.query.get("to") else today
+            start = (date.fromisoformat(request.query.get("from", "")[:10]) if request.query.get("from")
+                     else end - timedelta(days=29))
+        except ValueError:
+            raise ValueError("from and to must be dates like 2026-11-23") from None
+        if end < start or (end - start).days > 366:
+            raise ValueError("from..to must be a range of at most a year")
+        return start, end, tz
+
+    @app.page("/api/accounts/{account}/gaps")
+    async def gap_topics(self, request, account):
+        """Knowledge gaps: the questions the AI agent could not answer, grouped into topics (SPEC §7)."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            start, end, tz = _gap_range(request, account)
+            body = await gaps.topics(account, start, end, tz)
+        except (ValueError, AdhocSqlError) as exc:
+            return self.json({"error": one_line(exc)}, status=400)
+        return self.json({"account_id": account, "from": start.isoformat(), "to": end.isoformat(), **body})
+
+    @app.page("/api/accounts/{account}/gaps/{topic_id}")
+    async def gap_questions(self, request, account, topic_id):
+        """The questions of one knowledge-gap topic, each with its conversation, ticket and time."""
+        if (refused := _refused(request, account)) is not None:
+            return self.json(refused, status=401)
+        try:
+            start, end, tz = _gap_range(request, account)
+            body = await gaps.questions(account, topic_id[:40], start, end, tz)
+        except (ValueError, AdhocSqlError) as exc:
+            return self.json({"error": one_line(exc)}, status=400)
+        if body is None:
+            return self.json({"error": "no such topic in this range"}, status=404)
+        return self.json({"account_id": account, **body})
+
+    @app.page("/api/accounts/{account}/gaps-dismissals")
+    class GapDismissals(faust.web.View):
+        """POST {"topic_id": ...} or {"question_id": ...}: dismiss a knowledge-gap topic or one question. The
+        dismissal is an event on the agent topic, stored like any other, so it survives restarts."""
+
+        async def post(self, request, account):
+            if (refused := _refused(request, account)) is not None:
+                return self.json(refused, status=401)
+            if request.content_type != "application/json":
+                return self.json({"error": "send JSON (Content-Type: application/json)"}, status=415)
+            if (request.content_length or 0) > 4096:
+                return self.json({"error": "the body is larger than 4096 bytes"}, status=413)
+            try:
+                body = await request.json()
+            except ValueError:
+                return self.json({"error": "the body is not JSON"}, status=400)
+            if not isinstance(body, dict) or set(body) - {"topic_id", "question_id"} or \
+                    sum(isinstance(body.get(k), str) and bool(body.get(k)) for k in ("topic_id", "question_id")) != 1:
+                return self.json({"error": "send one of topic_id or question_id, as a string"}, status=400)
+            try:
+                event = await gaps.dismissal(account, body.get("topic_id"), body.get("question_id"))
+            except AdhocSqlError as exc:
+                return self.json({"error": one_line(exc)}, status=400)
+            if event is None:
+                return self.json({"error": "no such topic or question"}, status=404)
+            if ingest.producer is None:
+                return self.json({"error": "the worker is not connected to the broker yet"}, status=503)
+            await ingest.producer.send_and_wait(settings.topic("agent"), key=GAPS_CONVERSATION.encode(),
+                                                value=json.dumps(event).encode())
+            return self.json({"dismissed": event}, status=202)
 
     @app.page("/sql")
     class ReadOnlySql(faust.web.View):
