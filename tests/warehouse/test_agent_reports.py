@@ -123,7 +123,7 @@ def _run(warehouse, name: str, rows: bool = False, only: dict | None = None, **o
         return list(result.column_names), [list(r) for r in result.result_rows]
 
     given_options = {"from", "to", "freq", "account", *(k for k in ("by",) if options.get("by", "none") != "none")}
-    if name == "agent-impact":
+    if name in ("agent-impact", "agent-day"):
         given_options = {"account", "day"}
     sql, params = build(name, query, given_options, start=FROM, end=TO, freq="week", account="acme", tz=None,
                         by=options.get("by", "none"), day=options.get("day"), filters={}, rows=rows, only=only)
@@ -275,3 +275,25 @@ def test_the_rows_behind_each_agent_report_row_are_as_many_as_it_counts(clean_wa
             assert len(behind) == row[count] and all(str(b[c]) == str(row[c]) for b in behind for c in drill)
             covered += len(behind)
         assert covered == len(everything), name
+
+
+@EXAMPLES
+@given(conversations(), st.integers(0, 20))
+def test_a_day_against_the_day_before(clean_warehouse, convs, offset):
+    _store(clean_warehouse, convs)
+    day = FROM + timedelta(days=offset)
+
+    def on(d: date) -> list:
+        lo = datetime.combine(d, datetime.min.time(), ZONE)
+        hi = datetime.combine(d + timedelta(days=1), datetime.min.time(), ZONE)
+        return [f for f, _ in convs if lo <= f.started_at < hi]
+
+    def figures(fs):
+        rated = [f for f in fs if f.helpful is not None]
+        return (len(fs), sum(f.handled for f in fs), sum(f.resolved_by_agent for f in fs), sum(f.deflected for f in fs),
+                sum(f.handed_off for f in fs), _rate(sum(f.helpful for f in rated), len(rated)))
+
+    [got] = _run(clean_warehouse, "agent-day", day=day)
+    names = ("conversations", "handled", "resolved", "deflections", "handoffs", "helpful_share")
+    assert tuple(got[n] for n in names) == figures(on(day))
+    assert tuple(got[f"{n}_yesterday"] for n in names) == figures(on(day - timedelta(days=1)))
