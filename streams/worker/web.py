@@ -47,6 +47,7 @@ REPORTS_PAGE = STATIC / "reports.html"
 STATIC_FILES = {
     "reports.js": ("reports.js", "application/javascript"),
     "format.js": ("format.js", "application/javascript"),
+    "agent.js": ("agent.js", "application/javascript"),
     "uPlot.iife.min.js": ("vendor/uplot/uPlot.iife.min.js", "application/javascript"),
     "uPlot.min.css": ("vendor/uplot/uPlot.min.css", "text/css"),
 }
