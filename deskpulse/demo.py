@@ -94,6 +94,7 @@ def run_demo(settings: Settings, *, duration: float | None, seed: int, rate: flo
         echo(f"clickhouse  {settings.clickhouse_dsn}")
         echo(f"worker      pid {worker.process.pid}; {worker.web}/stats  {worker.web}/metrics")  # type: ignore[union-attr]
         echo(f"dashboard   {worker.web}/dashboard/acme  (also /dashboard/globex)")
+        echo(f"AI agent    {worker.web}/dashboard/acme#agent  (its figures and the knowledge gaps)")
         echo(f"live JSON   {worker.web}/api/accounts/acme/summary")
         echo(f"logs        {logs}/")
         echo(f"query       {hint(settings, 'sql', 'SELECT count() FROM ticket_events')}")

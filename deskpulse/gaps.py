@@ -47,7 +47,7 @@ def group_lines(lines: Iterable[str]) -> list[str]:
     if not questions:
         return []
     grouper, topics = group(questions)
-    labels = {t.topic_id: questions[grouper.label_index(t)] for t in grouper.topics}
+    labels = {t.topic_id: questions[grouper.label_index(t, questions)] for t in grouper.topics}
     return [f"{t} {labels[t][:80]}\t{q}" for t, q in zip(topics, questions, strict=True)]
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 DEFAULT_THRESHOLD = 0.45  # chosen on a development set: docs/decisions/0003-knowledge-gap-grouping.md
 REGROUP_EVERY = 500
+LABEL_SLACK = 0.08  # how much less typical than the most typical question a label may be
 
 
 def topic_id(seed_question_id: str) -> str:
@@ -103,11 +104,17 @@ class TopicGrouper:
                 break
         return moved
 
-    def label_index(self, topic: Topic) -> int:
-        """The member nearest the topic's centroid: its question is the topic's readable label."""
+    def label_index(self, topic: Topic, texts: list[str] | None = None) -> int:
+        """The member that best stands for the topic: the nearest to its centroid or, given the questions'
+        `texts` (in arrival order), the shortest of those almost as near (greetings and context make a
+        question longer, not more typical)."""
         k = self.topics.index(topic)
         members = topic.members
-        return members[int(np.argmax(self.vectors[members] @ self._centroids[k]))]
+        similarity = self.vectors[members] @ self._centroids[k]
+        if texts is None:
+            return members[int(np.argmax(similarity))]
+        near = [m for m, s in zip(members, similarity, strict=True) if s >= similarity.max() - LABEL_SLACK]
+        return min(near, key=lambda m: (len(texts[m]), m))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -123,7 +123,8 @@ class KnowledgeGaps:
 
     async def topics(self, account: str, start: date, end: date, tz: str) -> dict:
         grouping, by_topic, dismissed = await self._visible(account, start, end, tz)
-        labels = {t.topic_id: grouping.questions[grouping.grouper.label_index(t)].text
+        texts = [q.text for q in grouping.questions]
+        labels = {t.topic_id: texts[grouping.grouper.label_index(t, texts)]
                   for t in grouping.grouper.topics if t.topic_id in by_topic}
         topics = [{"topic_id": topic, "label": labels[topic], "questions": len(qs),
                    "last_at": max(q.at for q in qs).isoformat(),

@@ -90,3 +90,13 @@ def test_a_question_far_from_every_topic_starts_its_own_and_a_label_is_a_member(
     topics = grouper.add(["a", "b", "c"], v)
     assert topics[0] == topics[1] == topic_id("a") and topics[2] == topic_id("c")
     assert grouper.label_index(grouper.topics[0]) in (0, 1)
+
+
+def test_the_label_is_the_shortest_of_the_most_typical_questions():
+    grouper = TopicGrouper(2, 0.5, regroup_every=0)
+    v = np.array([[1, 0.05], [1, 0], [1, -0.05], [1, 1.0]], dtype=np.float32)
+    v = v / np.linalg.norm(v, axis=1, keepdims=True)
+    grouper.add(["a", "b", "c", "d"], v)
+    texts = ["hi team, quick question: reset password?", "reset password?", "reset my password please", "pw"]
+    [topic] = grouper.topics
+    assert grouper.label_index(topic, texts) == 1  # "pw" is shortest but far from the centre
