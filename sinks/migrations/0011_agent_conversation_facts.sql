@@ -75,3 +75,8 @@ CREATE OR REPLACE FUNCTION deskpulse_working_s {on_cluster} AS (lo_ms, hi_ms, ca
 -- Knowledge-gap dismissals (agent.gap_dismissed) name a topic or a question.
 ALTER TABLE agent_events {on_cluster} ADD COLUMN IF NOT EXISTS topic_id String AFTER helpful;
 ALTER TABLE agent_events {on_cluster} ADD COLUMN IF NOT EXISTS question_id String AFTER topic_id;
+
+-- deskpulse_ratio(part, whole): part / whole rounded to 4 places, NULL when
+-- there is no whole (a rate of nothing is not 0).
+CREATE OR REPLACE FUNCTION deskpulse_ratio {on_cluster} AS (part, whole) ->
+    if(whole = 0, NULL, round(part / whole, 4));

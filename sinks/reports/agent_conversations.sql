@@ -9,16 +9,15 @@ SELECT
     countIf(is_handled) AS handled,
     round(handled / conversations, 4) AS handling_rate,
     countIf(is_resolved) AS resolved,
-    if(handled = 0, NULL, round(resolved / handled, 4)) AS resolution_rate,
+    deskpulse_ratio(resolved, handled) AS resolution_rate,
     if(resolved = 0, NULL, round(avgIf(resolution_s, is_resolved), 1)) AS avg_resolution_s,
     countIf(is_deflected) AS deflections,
-    if(handled = 0, NULL, round(deflections / handled, 4)) AS deflection_rate,
+    deskpulse_ratio(deflections, handled) AS deflection_rate,
     countIf(is_handed_off) AS handoffs,
-    if(handled = 0, NULL, round(handoffs / handled, 4)) AS handoff_rate,
+    deskpulse_ratio(handoffs, handled) AS handoff_rate,
     countIf(helpful = true) AS helpful_feedback,
     countIf(helpful = false) AS unhelpful_feedback,
-    if(helpful_feedback + unhelpful_feedback = 0, NULL,
-       round(helpful_feedback / (helpful_feedback + unhelpful_feedback), 4)) AS helpful_share
+    deskpulse_ratio(helpful_feedback, helpful_feedback + unhelpful_feedback) AS helpful_share
 FROM report_rows
 GROUP BY account_id, period, channel
 ORDER BY account_id, period, channel

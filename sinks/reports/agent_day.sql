@@ -22,10 +22,8 @@ SELECT
     countIf(day_before AND is_deflected) AS deflections_yesterday,
     countIf(on_day AND is_handed_off) AS handoffs,
     countIf(day_before AND is_handed_off) AS handoffs_yesterday,
-    if(countIf(on_day AND helpful IS NOT NULL) = 0, NULL,
-       round(countIf(on_day AND helpful = true) / countIf(on_day AND helpful IS NOT NULL), 4)) AS helpful_share,
-    if(countIf(day_before AND helpful IS NOT NULL) = 0, NULL,
-       round(countIf(day_before AND helpful = true) / countIf(day_before AND helpful IS NOT NULL), 4))
+    deskpulse_ratio(countIf(on_day AND helpful = true), countIf(on_day AND helpful IS NOT NULL)) AS helpful_share,
+    deskpulse_ratio(countIf(day_before AND helpful = true), countIf(day_before AND helpful IS NOT NULL))
         AS helpful_share_yesterday
 FROM
 (

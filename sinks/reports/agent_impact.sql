@@ -22,13 +22,10 @@ SELECT
     if(resolved = 0, NULL, round(avgIf(resolution_s, this_week AND is_resolved), 1)) AS avg_resolution_s,
     if(resolved_previous = 0, NULL,
        round(avgIf(resolution_s, previous_week AND is_resolved), 1)) AS avg_resolution_previous_s,
-    if(handled = 0, NULL, round(countIf(this_week AND is_deflected) / handled, 4)) AS deflection_rate,
-    if(handled_previous = 0, NULL,
-       round(countIf(previous_week AND is_deflected) / handled_previous, 4)) AS deflection_rate_previous,
-    if(countIf(this_week AND helpful IS NOT NULL) = 0, NULL,
-       round(countIf(this_week AND helpful = true) / countIf(this_week AND helpful IS NOT NULL), 4)) AS helpful_share,
-    if(countIf(previous_week AND helpful IS NOT NULL) = 0, NULL,
-       round(countIf(previous_week AND helpful = true) / countIf(previous_week AND helpful IS NOT NULL), 4))
+    deskpulse_ratio(countIf(this_week AND is_deflected), handled) AS deflection_rate,
+    deskpulse_ratio(countIf(previous_week AND is_deflected), handled_previous) AS deflection_rate_previous,
+    deskpulse_ratio(countIf(this_week AND helpful = true), countIf(this_week AND helpful IS NOT NULL)) AS helpful_share,
+    deskpulse_ratio(countIf(previous_week AND helpful = true), countIf(previous_week AND helpful IS NOT NULL))
         AS helpful_share_previous
 FROM
 (

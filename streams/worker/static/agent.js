@@ -18,12 +18,6 @@
   let day = null;  // the account's local date, from agent-day
   let timer = null;
 
-  function node(tag, text, cls) {
-    const n = document.createElement(tag);
-    if (text !== undefined && text !== null) n.textContent = String(text);
-    if (cls) n.className = cls;
-    return n;
-  }
   function query(params) {
     const p = new URLSearchParams(params || {});
     if (token) p.set("token", token);
@@ -60,14 +54,14 @@
     const box = document.getElementById(id);
     box.replaceChildren();
     for (const {name, value, before, words} of items) {
-      const item = node("div", null, "figure");
+      const item = el("div", null, "figure");
       item.dataset.agentFigure = name;
-      const shown = node("div", show(name, value), "value");
+      const shown = el("div", show(name, value), "value");
       shown.dataset.value = value === null ? "" : String(value);
-      item.append(shown, node("div", LABELS[name] || name, "label"));
+      item.append(shown, el("div", LABELS[name] || name, "label"));
       if (words) {
         const [text, tone] = versus(name, value, before, words);
-        if (text) item.append(node("div", text, "change " + tone));
+        if (text) item.append(el("div", text, "change " + tone));
       }
       if (onClick) item.addEventListener("click", () => onClick(name));
       box.append(item);
@@ -76,13 +70,13 @@
   function table(id, header, lines, onClick) {
     const t = document.getElementById(id);
     t.replaceChildren();
-    const head = node("tr");
-    header.forEach(h => head.append(node("th", h)));
+    const head = el("tr");
+    header.forEach(h => head.append(el("th", h)));
     t.append(head);
     for (const line of lines) {
-      const tr = node("tr", null, onClick ? "clickable" : "");
+      const tr = el("tr", null, onClick ? "clickable" : "");
       for (const cell of line.cells) {
-        const td = node("td");
+        const td = el("td");
         if (cell instanceof Node) td.append(cell); else td.textContent = cell === null ? "" : String(cell);
         tr.append(td);
       }
@@ -152,7 +146,7 @@
     document.getElementById("agent-drill-title").textContent = `Questions in "${topic.label}"`;
     table("agent-list", ["question", "asked", "conversation", "ticket", ""],
           body.questions.filter(q => !hidden.has(q.question_id)).map(q => {
-            const button = node("button", "dismiss", "dismiss");
+            const button = el("button", "dismiss", "dismiss");
             button.type = "button";
             button.dataset.question = q.question_id;
             button.addEventListener("click", event => {
@@ -194,11 +188,11 @@
       const gaps = await getJSON("/gaps", range);
       table("gap-topics", ["topic", "questions", "last asked", ""], gaps.topics.filter(t => !hidden.has(t.topic_id))
         .map(t => {
-          const name = node("span", t.label);
-          const cell = node("span");
+          const name = el("span", t.label);
+          const cell = el("span");
           cell.append(name);
-          if (t.new) cell.append(node("span", "new since dismissed", "badge"));
-          const button = node("button", "dismiss", "dismiss");
+          if (t.new) cell.append(el("span", "new since dismissed", "badge"));
+          const button = el("button", "dismiss", "dismiss");
           button.type = "button";
           button.dataset.topic = t.topic_id;
           button.addEventListener("click", event => {

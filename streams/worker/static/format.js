@@ -8,3 +8,10 @@ function duration(seconds) {
   const pad = n => String(n).padStart(2, "0");
   return d ? `${d}d ${pad(h)}h` : h ? `${h}h ${pad(m)}m` : m ? `${m}m ${pad(s)}s` : `${s}s`;
 }
+// Every page writes what the API sends with textContent: names, subjects and questions are never parsed as HTML.
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}

@@ -13,11 +13,6 @@ const $ = id => document.getElementById(id);
 $("account").textContent = account;
 $("live-link").href = `/dashboard/${encodeURIComponent(account)}${token ? "?token=" + encodeURIComponent(token) : ""}`;
 
-function el(tag, text) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 function periodLabel(iso, freq, to) {
   const d = new Date(iso + "T00:00:00Z");
   if (freq === "total") return `${iso} – ${to || "today"}`;
