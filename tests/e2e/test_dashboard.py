@@ -32,8 +32,8 @@ def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start
             # the page re-renders every second: an element found just before a render is stale, look again
             for _ in range(5):
                 try:
-                    return browser.find_element(By.CSS_SELECTOR, f'[data-figure="{name}"] .value').get_attribute(
-                        "data-value")
+                    found = browser.find_elements(By.CSS_SELECTOR, f'[data-figure="{name}"] .value')
+                    return found[0].get_attribute("data-value") if found else None  # None: not rendered yet
                 except StaleElementReferenceException:
                     continue
             raise AssertionError(f"the figure {name} kept being re-rendered")
