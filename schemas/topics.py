@@ -44,4 +44,5 @@ TOPIC_OF_TYPE: dict[str, TopicSpec] = {ty: t for t in TOPICS for ty in t.event_t
 
 # Output topics written by the worker.
 DEAD_LETTER_TOPIC = "dead-letters"
+WORKERS_TOPIC = "workers"  # compacted: each running worker's web address, for the live API to find its peers
 SLA_ALERTS_TOPIC = "sla-alerts"

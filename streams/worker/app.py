@@ -19,6 +19,7 @@ import faust
 from faust.app.base import BootStrategy
 from prometheus_client import REGISTRY
 
+from schemas.topics import WORKERS_TOPIC
 from sinks import configs as configs_store
 from sinks.clickhouse import Warehouse
 from sinks.migrate import migrate
@@ -26,6 +27,7 @@ from streams.core.config_store import ConfigStore
 from streams.worker import web
 from streams.worker.adhoc_sql import AdhocSql
 from streams.worker.config_follower import ConfigFollower
+from streams.worker.directory import WorkerDirectory, advertised_url
 from streams.worker.gaps import KnowledgeGaps
 from streams.worker.ingest import IngestService
 from streams.worker.kafka_admin import cluster_id, ensure_topics
@@ -76,7 +78,10 @@ def create_app(settings: Settings, warehouse: Warehouse,
     ingest.alerter.register()  # the deskpulse_sla_clocks gauge
     REGISTRY.register(ingest.live)  # deskpulse_live_open_tickets
     app.adhoc_sql = AdhocSql(settings.clickhouse_dsn)  # /sql: its own session, never the ingest one
-    web.register(app, settings, config, ingest, app.adhoc_sql, KnowledgeGaps(app.adhoc_sql))
+    app.directory = WorkerDirectory(settings.bootstrap, settings.topic(WORKERS_TOPIC),
+                                    advertised_url(settings.web_host, settings.web_port, settings.advertised_url),
+                                    loop=app.loop, beacon=app.beacon)
+    web.register(app, settings, config, ingest, app.adhoc_sql, KnowledgeGaps(app.adhoc_sql), app.directory)
     return app, configs, ingest
 
 
@@ -105,7 +110,7 @@ def run_worker(settings: Settings, loglevel: str = "warn") -> int:
     marker.write_text(json.dumps({"pid": os.getpid(), "web": f"http://{settings.web_host}:{settings.web_port}",
                                   "clickhouse": settings.clickhouse_dsn}))
     try:
-        services: list = [configs, ingest]
+        services: list = [configs, ingest, app.directory]
         if settings.webhook_url:
             services.append(WebhookService(settings.webhook_url, settings.bootstrap,
                                            alerts_topic(settings.topic_prefix), f"{settings.group_id}-webhook",

@@ -7,7 +7,7 @@ import time
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from schemas.topics import DEAD_LETTER_TOPIC, SLA_ALERTS_TOPIC, TOPICS
+from schemas.topics import DEAD_LETTER_TOPIC, SLA_ALERTS_TOPIC, TOPICS, WORKERS_TOPIC
 
 
 class BrokerError(RuntimeError):
@@ -42,6 +42,7 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int, timeout: float =
         wanted = [NewTopic(prefix + t.name, partitions, 1,
                            topic_configs={"cleanup.policy": "compact"} if t.compacted else {}) for t in TOPICS]
         wanted += [NewTopic(prefix + name, partitions, 1) for name in (DEAD_LETTER_TOPIC, SLA_ALERTS_TOPIC)]
+        wanted.append(NewTopic(prefix + WORKERS_TOPIC, 1, 1, topic_configs={"cleanup.policy": "compact"}))
         missing = [t for t in wanted if t.name not in existing]
         created = []
         for topic in missing:

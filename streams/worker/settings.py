@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     dedupe_window: int = 200_000  # remembered event ids per partition
     webhook_url: str | None = None  # SLA alerts are also POSTed here
     # the other workers' web URLs: the live API answers for the whole account
-    peers: Annotated[tuple[str, ...], NoDecode] = ()
+    peers: Annotated[tuple[str, ...], NoDecode] = ()  # besides those found on the `workers` topic
+    advertised_url: str | None = None  # how other workers reach this one (default http://web_host:web_port)
     # account -> token; empty: the API is open (localhost demo)
     api_tokens: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # the token /sql needs when tokens are on (it reads every account's rows); none: /sql is off with tokens
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
     rebalance_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 1_000
 
-    @field_validator("broker", "clickhouse", "clickhouse_cluster", "webhook_url", "admin_token", mode="before")
+    @field_validator("broker", "clickhouse", "clickhouse_cluster", "webhook_url", "admin_token", "advertised_url",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return None if value == "" else value

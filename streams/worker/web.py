@@ -34,6 +34,7 @@ from streams.core.config_store import ConfigStore
 from streams.core.figure_definitions import as_json
 from streams.core.live_summary import FILTERS, Partial, finalize, merge
 from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError, UnknownReport
+from streams.worker.directory import WorkerDirectory
 from streams.worker.gaps import KnowledgeGaps
 from streams.worker.ingest import IngestService
 from streams.worker.settings import Settings
@@ -86,7 +87,7 @@ def _given_token(request) -> str:
 
 
 def register(app: faust.App, settings: Settings, config: ConfigStore,
-             ingest: IngestService, adhoc: AdhocSql, gaps: KnowledgeGaps) -> None:
+             ingest: IngestService, adhoc: AdhocSql, gaps: KnowledgeGaps, directory: WorkerDirectory) -> None:
     """Add every endpoint to the app."""
 
     @app.page("/metrics")
@@ -157,8 +158,9 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         """This worker's share and every peer's, merged: any worker answers for the whole account."""
         now, filters = _at(request), _filters(request)
         shares = [_local(account, filters, now, figure)]
-        missing = []
-        if settings.peers:
+        missing: list[str] = []
+        peers = _peers()
+        if peers:
             query = {**{k: v for k, v in filters.items() if v}, "at": now.isoformat(), **({"figure": figure} if figure
                                                                                          else {})}
             headers = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers \
@@ -179,12 +181,17 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
                     missing.append(peer)
                     return None
 
-                for share in await asyncio.gather(*(ask(p) for p in settings.peers)):
+                for share in await asyncio.gather(*(ask(p) for p in peers)):
                     if share is not None:
                         shares.append(share)
         merged = finalize(merge([s["partial"] for s in shares]), ingest.live.timezone(account), now, filters)
         details = {k: v for s in shares for k, v in s["details"].items()}
+        merged["_workers"] = len(shares)
         return merged, details, missing
+
+    def _peers() -> list[str]:
+        """The workers named in DESKPULSE_PEERS and those announced on the `workers` topic, once each."""
+        return list(dict.fromkeys([*settings.peers, *directory.peers()]))
 
     def _refused(request, account):
         return None if _authorized(request, account) else {"error": "a valid token for this account is required"}
@@ -209,7 +216,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         except ValueError:
             return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
         body.pop("_tickets")
-        return self.json({"account_id": account, **body, "workers": 1 + len(settings.peers) - len(missing),
+        workers = body.pop("_workers")
+        return self.json({"account_id": account, **body, "workers": workers,
                           "missing_workers": missing, "definitions": FIGURE_DEFINITIONS})
 
     @app.page("/api/accounts/{account}/tickets")
