@@ -81,22 +81,24 @@ class WorkerDirectory(Service):
         await self._announce()
 
     async def on_stop(self) -> None:
+        # Bounded throughout: with the broker gone, a goodbye (or an announcement still queued) would hold the
+        # producer's close for its whole request timeout, and a worker must stop within 10 s.
         if self.producer is not None:
             try:  # a tombstone: the others drop this worker at once
                 await asyncio.wait_for(self.producer.send_and_wait(self.topic, key=self.worker_id.encode(),
-                                                                   value=None), timeout=2)
+                                                                   value=None), timeout=1)
             except (KafkaError, TimeoutError) as exc:
                 log.warning("could not say goodbye on %s: %s", self.topic, exc)
-            await self.producer.stop()
+            await _bounded(self.producer.stop(), "the workers-topic producer")
         if self.consumer is not None:
-            await self.consumer.stop()
+            await _bounded(self.consumer.stop(), "the workers-topic reader")
 
     async def _announce(self) -> None:
         assert self.producer is not None
         value = json.dumps({"url": self.url, "at": time.time()}).encode()
         try:
             await asyncio.wait_for(self.producer.send_and_wait(self.topic, key=self.worker_id.encode(), value=value),
-                                   timeout=5)
+                                   timeout=ANNOUNCE_EVERY_S)
         except (KafkaError, TimeoutError) as exc:
             log.warning("announcing this worker failed, retrying: %s", exc)
 
@@ -130,3 +132,10 @@ class WorkerDirectory(Service):
         if len(self.heard) > MAX_WORKERS:  # the stalest go first
             for stale in sorted(self.heard, key=lambda w: self.heard[w][1])[:len(self.heard) - MAX_WORKERS]:
                 del self.heard[stale]
+
+
+async def _bounded(closing, what: str, timeout: float = 2.0) -> None:
+    try:
+        await asyncio.wait_for(closing, timeout=timeout)
+    except (KafkaError, TimeoutError) as exc:
+        log.warning("closing %s took longer than %.0f s (%s): left behind", what, timeout, exc)
