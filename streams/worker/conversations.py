@@ -7,7 +7,7 @@ one query per flush, before the flush's own events are added. So nothing
 is restored on assignment, memory stays bounded, and a late event for a
 conversation evicted long ago gives the same facts as if it had stayed.
 (With a ClickHouse per worker, a conversation whose earlier events another
-worker stored is folded from what this store holds: see docs/scaling.)
+worker stored is folded from what this store holds: see docs/agent.md.)
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Conversations:
         self.warehouse, self.db_call, self.capacity = warehouse, db_call, capacity
         self.folds: OrderedDict[Key, ConversationFold] = OrderedDict()
         self._version = 0
-        self.reloaded = 0  # conversations folded again from ClickHouse (a metric for the benchmark)
+        self.reloaded = 0  # conversations folded again from ClickHouse (the store test checks evictions happen)
 
     async def rows(self, events: Iterable[tuple[Event, SourceRef]]) -> tuple[ColumnBatch, list[Refused]]:
         """The facts rows of every conversation these events touch, and the events refused."""

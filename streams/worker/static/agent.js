@@ -84,12 +84,6 @@
       t.append(tr);
     }
   }
-  function svg(tag, attrs, text) {
-    const n = document.createElementNS("http://www.w3.org/2000/svg", tag);
-    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
-    if (text !== undefined) n.textContent = text;
-    return n;
-  }
   function chart(rows) {
     const box = document.getElementById("agent-chart");
     box.replaceChildren();

@@ -15,3 +15,9 @@ function el(tag, text, cls) {
   if (cls) node.className = cls;
   return node;
 }
+function svg(tag, attrs, text) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
