@@ -24,13 +24,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from schemas.config import AccountConfig
-from schemas.events import FeedbackSubmitted, MessageCreated, RepStatusChanged, TicketCreated
+from schemas.events import (
+    AgentConversationClosed,
+    AgentConversationStarted,
+    AgentFeedback,
+    AgentHandedOff,
+    AgentResolved,
+    FeedbackSubmitted,
+    MessageCreated,
+    RepStatusChanged,
+    TicketCreated,
+)
 from sinks.clickhouse import Warehouse
+from sinks.conversation_store import COLUMNS as CONVERSATION_COLUMNS
+from sinks.conversation_store import NULLABLE as CONVERSATION_NULLABLE
+from sinks.conversation_store import conversation_row
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.migrate import migrate
 from sinks.reports import catalogue, parameters, report_sql
-from sinks.reports.request import working_hours
+from sinks.reports.request import sla_hours, working_hours
 from sinks.rows import ColumnBatch, event_row, table_columns
+from streams.core.agent_conversations import ConversationFold
 from streams.core.business_time import WorkCalendar, parse_ranges
 from streams.core.decode import SourceRef
 from streams.core.facts import ticket_facts
@@ -38,6 +52,7 @@ from streams.core.folds import TicketFold, message_step
 from streams.core.replies import Step
 from streams.core.sla_clocks import Targets
 from streams.core.ticket_properties import TicketState
+from streams.worker.conversations import step_of
 
 ACCOUNTS = 4
 YEAR_START = datetime(2025, 11, 1, tzinfo=UTC)
@@ -48,15 +63,17 @@ TARGETS = Targets(first_response=4 * 3600.0, next_response=8 * 3600.0, time_to_c
 BENCH_CONFIG = AccountConfig.model_validate({"timezone": TZ, "default_calendar": "office", "calendars": {
     "office": {"hours": {d: ["08:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}}}})
 REPS = [(f"rep{i:02d}", ("billing", "support", "sales")[i % 3]) for i in range(24)]
-TABLES = ("ticket_facts", "message_events", "ticket_events", "feedback_events", "availability_events")
-ID_COLUMNS = {"ticket_id", "event_id", "message_id", "contact_id", "merged_ticket_id"}
+TABLES = ("ticket_facts", "agent_conversation_facts", "message_events", "ticket_events", "feedback_events",
+          "availability_events", "agent_events")
+ID_COLUMNS = {"ticket_id", "event_id", "message_id", "contact_id", "merged_ticket_id", "conversation_id"}
 
 
 def _template(tickets: int, seed: int) -> dict[str, ColumnBatch]:
     """The template history, through the worker's core and row mapping."""
     rng = random.Random(seed)
-    out = {t: ColumnBatch(table_columns(t)) for t in TABLES if t != "ticket_facts"}
+    out = {t: ColumnBatch(table_columns(t)) for t in TABLES if not t.endswith("_facts")}
     facts = ColumnBatch(COLUMNS, nullable=NULLABLE)
+    conversations = ColumnBatch(CONVERSATION_COLUMNS, nullable=CONVERSATION_NULLABLE)
     offset = 0
 
     def raw(event, topic: str) -> None:
@@ -99,6 +116,8 @@ def _template(tickets: int, seed: int) -> dict[str, ColumnBatch]:
                     "feedback")
         state = TicketState("acct0", tid, created, props, {k: (created, f"c{i}") for k in props})
         facts.append(facts_row("acct0", tid, state, ticket_facts(fold, TARGETS, OFFICE), at, 1))
+        if channel == "chat":  # the AI agent spoke first: it resolved the chat, or handed it off as this ticket
+            conversations.append(_conversation(rng, i, tid, owner, team, created, raw))
     for rep, team in REPS:  # rep status changes through the span
         at = YEAR_START + timedelta(minutes=rng.uniform(0, 600))
         while at < YEAR_START + SPAN:
@@ -107,7 +126,33 @@ def _template(tickets: int, seed: int) -> dict[str, ColumnBatch]:
                                                                               "away", "offline"]),
                                  schema_version=1), "availability")
             at += timedelta(minutes=rng.expovariate(1 / 120))
-    return {"ticket_facts": facts, **out}
+    return {"ticket_facts": facts, "agent_conversation_facts": conversations, **out}
+
+
+def _conversation(rng: random.Random, i: int, tid: str, owner: str, team: str, ticket_created: datetime,
+                  raw: Callable) -> tuple:
+    """One AI-agent conversation, ending before the ticket it may hand off to; its raw events and its facts
+    row, through the worker's fold and row mapping."""
+    base = {"account_id": "acct0", "conversation_id": f"v{i}", "schema_version": 1}
+    at = ticket_created - timedelta(minutes=rng.uniform(2, 20))
+    events = [AgentConversationStarted(event_id=f"vs{i}", type="agent.conversation_started", occurred_at=at,
+                                       channel="chat", **base)]
+    at += timedelta(minutes=1)
+    if rng.random() < 0.5:
+        events.append(AgentHandedOff(event_id=f"vh{i}", type="agent.handed_off", occurred_at=at, ticket_id=tid,
+                                     to_rep_id=owner, to_team_id=team, **base))
+    else:
+        events.append(AgentResolved(event_id=f"vr{i}", type="agent.resolved", occurred_at=at, **base))
+    if rng.random() < 0.4:
+        events.append(AgentFeedback(event_id=f"vf{i}", type="agent.feedback", occurred_at=at,
+                                    helpful=rng.random() < 0.7, **base))
+    events.append(AgentConversationClosed(event_id=f"vc{i}", type="agent.conversation_closed",
+                                          occurred_at=at + timedelta(seconds=30), **base))
+    fold = ConversationFold()
+    for event in events:
+        raw(event, "agent")
+        fold.add(step_of(event))
+    return conversation_row(("acct0", f"v{i}"), fold.facts(), at, 1)
 
 
 def _copy_sql(warehouse: Warehouse, table: str, copies: int) -> str:
@@ -162,6 +207,7 @@ def run_bench_reports(tickets: int = 10_000, copies: int = 100, data_dir: str | 
         warehouse.command(_copy_sql(warehouse, table, copies))
         warehouse.command(f"DROP TABLE bench_{table}")
     warehouse.command("OPTIMIZE TABLE ticket_facts FINAL")
+    warehouse.command("OPTIMIZE TABLE agent_conversation_facts FINAL")
     messages = warehouse.query("SELECT count() FROM message_events").result_rows[0][0]
     facts = warehouse.query("SELECT count() FROM ticket_facts").result_rows[0][0]
     echo(f"loaded: {facts} tickets, {messages} messages, {ACCOUNTS} accounts, a year, "
@@ -175,12 +221,18 @@ def run_bench_reports(tickets: int = 10_000, copies: int = 100, data_dir: str | 
     echo(f"ceiling: count of one account's messages in the year {ceiling:.0f} ms")
     timings: dict[str, float] = {}
     for name, report in catalogue().items():
-        if report.parameters:
+        if report.parameters:  # one-day reports: the history's last day
+            sql, params = report_sql(name), {"account": "acct1", "day": last, "tz": TZ, "closed": ["closed"]}
+            ms = _timed(lambda sql=sql, params=params: warehouse.query(sql, params))
+            timings[f"{name} (day)"] = ms
+            echo(f"  {name:<24} {'day':<8} {ms:8.0f} ms  ratio to ceiling {ms / max(ceiling, 0.1):6.1f}")
             continue
         for label, (start, end, freq) in ranges.items():
             params = {**parameters(start, end, freq, TZ, account="acct1"), "by": "rep" if report.groups else "none"}
             if report.working_hours:  # office hours for everyone: a calendar's intervals over the range
                 params.update(working_hours(BENCH_CONFIG, start, end, TZ))
+            if report.sla_hours:
+                params.update(sla_hours(BENCH_CONFIG, start, TZ))
             sql = report_sql(name)
             ms = _timed(lambda sql=sql, params=params: warehouse.query(sql, params))
             timings[f"{name} ({label})"] = ms
