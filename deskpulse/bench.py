@@ -65,7 +65,7 @@ async def ceiling(bootstrap: str, topics: list[str], n: int) -> float:
 
 
 def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tickets: int = 200,
-              faust_agent: bool = False) -> int:
+              faust_agent: bool = False, memory_tickets: int = 0) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="deskpulse-bench-"))
     broker = None
     try:
@@ -114,6 +114,11 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tic
              f"{stats['flushes']} flushes")
         echo(f"bench: pipeline={pipeline_rate:.0f} ev/s ceiling={ceiling_rate:.0f} ev/s "
              f"ratio={pipeline_rate / ceiling_rate:.2f}")
+        if memory_tickets:
+            from deskpulse.bench_memory import run_memory_bench
+
+            with status(f"bench: loading {memory_tickets:,} tickets of history and restoring a worker on them"):
+                run_memory_bench(settings, workdir, memory_tickets, echo)
         if alert_tickets:
             from deskpulse.bench_alerts import run_alert_bench
 

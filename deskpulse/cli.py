@@ -337,13 +337,16 @@ def schemas_export(directory: Path) -> None:
               help="Tickets for the SLA alert latency run (0: skip it).")
 @click.option("--faust-agent", is_flag=True,
               help="Instead of the worker: a Faust agent on the same records (docs/decisions/0001).")
+@click.option("--memory-tickets", type=click.IntRange(min=0, max=20_000_000), default=1_000_000, show_default=True,
+              help="Tickets of history for the memory and restore run (0: skip it).")
 @click.pass_context
-def bench(ctx: click.Context, events, alert_tickets, faust_agent) -> None:
-    """Worker throughput vs a bare consumer, then SLA alert latency under load, on the embedded stack."""
+def bench(ctx: click.Context, events, alert_tickets, faust_agent, memory_tickets) -> None:
+    """Worker throughput vs a bare consumer, memory and restore time on a long history, then SLA alert
+    latency under load, on the embedded stack."""
     from deskpulse.bench import run_bench
 
     sys.exit(run_bench(_settings(ctx), events, echo=click.echo, alert_tickets=alert_tickets,
-                       faust_agent=faust_agent))
+                       faust_agent=faust_agent, memory_tickets=memory_tickets))
 
 
 @cli.command()

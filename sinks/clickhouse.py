@@ -54,6 +54,10 @@ class Warehouse:
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None):
         return self.client.query(sql, parameters=parameters)
 
+    def stream(self, sql: str, parameters: Mapping[str, Any] | None = None):
+        """Rows block by block (a context manager yielding lists of row tuples), for results too big to hold."""
+        return self.client.query_row_block_stream(sql, parameters=parameters)
+
     def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         self.client.insert(table, data, column_names=list(columns), column_oriented=True)
 

@@ -64,6 +64,18 @@ _MESSAGE_SQL = ("SELECT account_id, event_id, occurred_at, ticket_id, message_id
                 "channel, _partition, _offset FROM message_events")
 
 
+_MESSAGE_FIELDS = frozenset({"account_id", "event_id", "type", "occurred_at", "ticket_id", "message_id", "direction",
+                             "sender_type", "sender_id", "channel", "schema_version"})
+_FIELD_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _fields_set(names: Iterable[str]) -> frozenset[str]:
+    """One shared, immutable fields-set per combination (the models are frozen): a restore makes hundreds of
+    thousands of events, and a set of its own cost each event more than half a kilobyte."""
+    key = frozenset(names)
+    return _FIELD_SETS.setdefault(key, key) if len(_FIELD_SETS) < 4096 else key
+
+
 def _ticket_event(row: tuple) -> tuple[Event, SourceRef]:
     account_id, event_id, kind, at, ticket_id, changed, merged, contact_id, partition, offset, *values = row
     fields = {"account_id": account_id, "event_id": event_id, "type": kind, "occurred_at": as_utc(at),
@@ -77,37 +89,82 @@ def _ticket_event(row: tuple) -> tuple[Event, SourceRef]:
         fields["contact_id"] = contact_id or None
     if kind == "ticket.merged":
         fields["merged_ticket_id"] = merged
-    event = model.model_construct(_fields_set=set(fields), **fields)
+    event = model.model_construct(_fields_set=_fields_set(fields), **fields)  # type: ignore[arg-type]
     return event, SourceRef("tickets", int(partition), int(offset))
 
 
 def _message_event(row: tuple) -> tuple[Event, SourceRef]:
     account_id, event_id, at, ticket_id, message_id, direction, sender_type, sender_id, channel, partition, offset = row
     event = MessageCreated.model_construct(
+        _fields_set=_MESSAGE_FIELDS,  # type: ignore[arg-type]
         account_id=account_id, event_id=event_id, type="message.created", occurred_at=as_utc(at),
         ticket_id=ticket_id, message_id=message_id, direction=direction, sender_type=sender_type,
         sender_id=sender_id, channel=channel, schema_version=1)
     return event, SourceRef("messages", int(partition), int(offset))
 
 
+# Tickets a worker need not hold: closed (facts) before the cutoff and in no merge, either side (a merge
+# links two folds in memory; see TicketPartitions.evict, which applies the same rule to folds).
+_EVICTED_SQL = """(account_id, ticket_id) NOT IN (
+    SELECT account_id, ticket_id FROM ticket_facts FINAL
+    WHERE closed_at IS NOT NULL AND closed_at < {evict_before:DateTime64(3)}
+      AND (account_id, ticket_id) NOT IN (
+          SELECT account_id, ticket_id FROM ticket_events WHERE type = 'ticket.merged'
+          UNION ALL
+          SELECT account_id, merged_ticket_id FROM ticket_events WHERE type = 'ticket.merged'))"""
+
+
 def load_history(warehouse: Warehouse, source: str, partitions: Iterable[int],
-                 offsets: dict[tuple[str, int], int]) -> list[tuple[Event, SourceRef]]:
+                 offsets: dict[tuple[str, int], int],
+                 evict_before: datetime | None = None) -> list[tuple[Event, SourceRef]]:
     """Ticket and message events stored from these partitions, as the events they were.
 
     Only rows up to the stored watermark (`offsets[(topic, partition)]`) of
     this broker: exactly what the consumer will not be given again. They go
     through the same code as freshly consumed events (one restore path).
+    With `evict_before`, not those of tickets closed before it (they are read
+    back one by one if a late event comes: `load_tickets`).
     """
     partitions = sorted(set(partitions))
     if not partitions:
         return []
     events = []
+    evicted = f" AND {_EVICTED_SQL}" if evict_before is not None else ""
     for topic, sql, make in (("tickets", _TICKET_SQL, _ticket_event), ("messages", _MESSAGE_SQL, _message_event)):
         limits = [offsets.get((topic, p), -1) for p in partitions]
-        result = warehouse.query(f"{sql} WHERE _topic = {{topic:String}} AND {stored_rows()}",
-                                 {"topic": topic, "source": source, "parts": partitions, "limits": limits})
-        events.extend(make(row) for row in result.result_rows)
+        # Block by block: the rows of a long history never all exist as Python tuples next to their events.
+        with warehouse.stream(f"{sql} WHERE _topic = {{topic:String}} AND {stored_rows()}{evicted}",
+                              {"topic": topic, "source": source, "parts": partitions, "limits": limits,
+                               "evict_before": evict_before}) as blocks:
+            for block in blocks:
+                events.extend(make(row) for row in block)
     return events
+
+
+def load_tickets(warehouse: Warehouse, keys: Iterable[tuple[str, str]]) -> list[tuple[Event, SourceRef]]:
+    """Every stored ticket event and message of those of these tickets that have stored facts (any
+    partition, any broker), as events: a ticket evicted from memory, read back. New tickets (no facts yet,
+    most keys of a flush) cost one primary-key lookup, nothing more."""
+    keys = set(keys)
+    if not keys:
+        return []
+    found = {tuple(row) for row in warehouse.query(
+        "SELECT DISTINCT account_id, ticket_id FROM ticket_facts "
+        "WHERE account_id IN {accounts:Array(String)} AND ticket_id IN {ids:Array(String)}",
+        {"accounts": sorted({a for a, _ in keys}), "ids": sorted({t for _, t in keys})}).result_rows} & keys
+    if not found:
+        return []
+    params = {"accounts": sorted({a for a, _ in found}), "ids": sorted({t for _, t in found})}
+    seen, out = set(), []
+    for sql, make in ((_TICKET_SQL, _ticket_event), (_MESSAGE_SQL, _message_event)):
+        rows = warehouse.query(f"{sql} WHERE account_id IN {{accounts:Array(String)}} AND ticket_id IN "
+                               "{ids:Array(String)}", params).result_rows
+        for row in rows:
+            event, source = make(row)
+            if (event.account_id, event.ticket_id) in found and event.event_id not in seen:  # type: ignore[attr-defined]
+                seen.add(event.event_id)
+                out.append((event, source))
+    return out
 
 
 def load_messages(warehouse: Warehouse, keys: Iterable[tuple[str, str]]) -> list[tuple[Event, SourceRef]]:

@@ -19,7 +19,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -60,6 +60,10 @@ class Stats:
     already_stored: int = 0
     rows_written: int = 0
     flushes: int = 0
+    tickets_resident: int = 0  # folds in memory after the last flush
+    tickets_evicted: int = 0
+    tickets_reloaded: int = 0
+    restore_seconds: float | None = None  # the last assignment: partitions given to state restored
     first_record_at: float | None = None  # wall clock
     last_commit_at: float | None = None
 
@@ -68,6 +72,7 @@ class Stats:
 
 
 YOUNG_OBJECTS_PER_COLLECTION = 600_000
+EVICT_EVERY_S = 30.0
 
 
 def freeze_heap(force: bool = False) -> None:
@@ -126,7 +131,10 @@ class IngestService(Service):
         self._settled = asyncio.Event()
         self.alerter = SlaAlerter(settings.bootstrap, alerts_topic(settings.topic_prefix), settings.alert_max_age_s)
         self.progress = ProgressStore(self.builder, warehouse, self.db_call)
-        self.tickets = TicketPartitions(config, self.alerter, warehouse, self.db_call, self.progress, self._replay_gap)
+        evict_after = timedelta(seconds=settings.evict_closed_after_s) if settings.evict_closed_after_s else None
+        self.tickets = TicketPartitions(config, self.alerter, warehouse, self.db_call, self.progress, self._replay_gap,
+                                        evict_after)
+        self._evicted_at = time.monotonic()
         self.facts = self.tickets.facts
         self.live = LiveKeeper(config, self.facts, self.tickets.state_of, self._load_recent,
                                lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")))
@@ -296,6 +304,7 @@ class IngestService(Service):
         t_facts = time.monotonic()
         written = await self.checkpoint.commit(batch, touched)
         self._account(batch, written)
+        self._evict()
         log.debug("flush of %d records: tickets %.3fs, facts %.3fs (%d tickets), checkpoint %.3fs",
                   batch.records, t_tickets - started, t_facts - t_tickets, len(touched), time.monotonic() - t_facts)
         metrics.SINK_BATCH_ROWS.observe(written)
@@ -317,6 +326,20 @@ class IngestService(Service):
             metrics.DUPLICATES.labels(topic).inc(n)
         metrics.ALREADY_STORED.inc(batch.already_stored)
 
+    def _evict(self) -> None:
+        """Closed tickets past their time leave memory, every EVICT_EVERY_S, between a flush's commit and the
+        next flush (their facts rows are stored; nothing awaits in between)."""
+        reloaded = self.tickets.reloaded
+        metrics.TICKETS_RELOADED.inc(reloaded - self.stats.tickets_reloaded)
+        self.stats.tickets_reloaded = reloaded
+        if time.monotonic() - self._evicted_at >= EVICT_EVERY_S:
+            self._evicted_at = time.monotonic()
+            gone = self.tickets.evict(datetime.now(UTC))
+            metrics.TICKETS_EVICTED.inc(gone)
+            self.stats.tickets_evicted += gone
+        self.stats.tickets_resident = len(self.facts.folds)
+        metrics.TICKETS_RESIDENT.set(self.stats.tickets_resident)
+
     # --- rebalance ------------------------------------------------------------
 
     def _by_topic(self, partitions) -> Assignment:
@@ -334,9 +357,13 @@ class IngestService(Service):
         await self.partition_state.revoke(self._by_topic(revoked))
 
     async def partitions_assigned(self, assigned) -> None:
+        started = time.monotonic()
         by_topic = self._by_topic(assigned)
         await self.partition_state.assign(by_topic)
         freeze_heap(force=True)
+        self.stats.restore_seconds = round(time.monotonic() - started, 3)
+        self.stats.tickets_resident = len(self.facts.folds)
+        metrics.TICKETS_RESIDENT.set(self.stats.tickets_resident)
         self._settled.set()
         log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
                  {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})

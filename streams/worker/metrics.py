@@ -30,3 +30,7 @@ EVENT_LOOP_LAG = Gauge("deskpulse_event_loop_lag_seconds", "How late the worker'
 WEBHOOK_FAILURES = Counter("deskpulse_webhook_failures_total", "Failed webhook POSTs (retried)")
 FACTS_WRITTEN = Counter("deskpulse_ticket_facts_written_total", "Ticket facts rows written")
 EVENTS_PRODUCED = Counter("deskpulse_events_produced_total", "Records the worker produced", ["topic", "type"])
+TICKETS_RESIDENT = Gauge("deskpulse_tickets_resident", "Tickets whose folds the worker holds in memory")
+TICKETS_EVICTED = Counter("deskpulse_tickets_evicted_total", "Closed tickets that left memory")
+TICKETS_RELOADED = Counter("deskpulse_tickets_reloaded_total",
+                           "Evicted tickets read back from ClickHouse for a late event")

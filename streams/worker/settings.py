@@ -29,6 +29,9 @@ def _tokens(text: str) -> dict[str, str]:
     return tokens
 
 
+MIN_EVICT_AFTER_S = 50 * 3600
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DESKPULSE_", frozen=True, extra="ignore")
 
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
     batch_max_rows: int = 20_000
     batch_max_seconds: float = 0.25  # also bounds how stale the live summary is
     dedupe_window: int = 200_000  # remembered event ids per partition
+    # A closed ticket leaves memory this long after its last event (0: never); a late event reads it back from
+    # ClickHouse. At least 50 h: the live summary's today and yesterday, in any time zone, read tickets in memory.
+    evict_closed_after_s: int = 72 * 3600
     webhook_url: str | None = None  # SLA alerts are also POSTed here
     # the other workers' web URLs: the live API answers for the whole account
     peers: Annotated[tuple[str, ...], NoDecode] = ()  # besides those found on the `workers` topic
@@ -107,6 +113,9 @@ class Settings(BaseSettings):
             raise SettingsError("partitions must be at least 1")
         if self.batch_max_rows < 1 or self.batch_max_seconds <= 0:
             raise SettingsError("batch limits must be positive")
+        if 0 < self.evict_closed_after_s < MIN_EVICT_AFTER_S:
+            raise SettingsError(f"evict_closed_after_s must be 0 (never) or at least {MIN_EVICT_AFTER_S} (50 h: "
+                                "the live summary reads yesterday's tickets from memory)")
 
     @property
     def clickhouse_dsn(self) -> str:

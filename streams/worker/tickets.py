@@ -14,14 +14,15 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
-from schemas.events import Event
+from schemas.events import Event, TicketCreated
 from sinks import facts_store, ticket_store
 from sinks.clickhouse import Warehouse
 from sinks.rows import ColumnBatch
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
-from streams.core.folds import Key
+from streams.core.folds import Key, TicketFold, TicketFolds
 from streams.core.ticket_properties import TicketState, update_properties
 from streams.worker.facts_keeper import FactsKeeper, Refused
 from streams.worker.progress import ProgressStore
@@ -41,17 +42,25 @@ async def _no_gap(partitions: list[int]) -> tuple[list[Sourced], list[Sourced]]:
 
 class TicketPartitions:
     """A partition store (see state_manager): properties per ticket (an LRU per partition, reloaded from
-    `tickets` on a miss) and the facts keeper's folds."""
+    `tickets` on a miss) and the facts keeper's folds.
+
+    Memory is bounded by eviction: a ticket closed longer than `evict_after` ago (and in no merge) leaves
+    memory, and is not restored on assignment. A later event for it first reads its stored events back
+    through the same path (`apply`), so its facts are those it would have had if it had stayed
+    (tests/warehouse/test_eviction.py)."""
 
     def __init__(self, config: ConfigStore, alerter: SlaAlerter, warehouse: Warehouse, db_call: DbCall,
-                 progress: ProgressStore, gap: Gap | None = None) -> None:
+                 progress: ProgressStore, gap: Gap | None = None, evict_after: timedelta | None = None) -> None:
         self.config = config
         self.warehouse = warehouse
         self.db_call = db_call
         self.progress = progress
         self.gap = gap  # what the group committed beyond ClickHouse (set by the ingest service, which has the consumer)
+        self.evict_after = evict_after  # None: every ticket stays in memory
         self.facts = FactsKeeper(config, alerter)
         self.states: dict[int, OrderedDict[Key, TicketState]] = {}
+        self.evicted = 0  # tickets that left memory (counters for /stats and Prometheus)
+        self.reloaded = 0  # tickets read back for a late event
 
     def state_of(self, partition: int, key: Key) -> TicketState | None:
         return self.states.get(partition, {}).get(key)
@@ -67,8 +76,13 @@ class TicketPartitions:
         partition's whole stored history, which rebuilds them).
         """
         if load_missing:
-            await self._load_states({(e.account_id, e.ticket_id): s.partition  # type: ignore[attr-defined]
-                                     for e, s in (*ticket_events, *message_events)})
+            wanted = {(e.account_id, e.ticket_id): s.partition  # type: ignore[attr-defined]
+                      for e, s in (*ticket_events, *message_events)}
+            await self._load_states(wanted)
+            # A ticket created in this batch is new: no stored history to look for (most keys of a flush).
+            created = {(e.account_id, e.ticket_id) for e, _ in ticket_events  # type: ignore[attr-defined]
+                       if isinstance(e, TicketCreated)}
+            await self._reload_evicted([k for k in wanted if k not in created])
         changed: dict[Key, tuple[int, int]] = {}
         for event, source in ticket_events:
             cache = self.states.setdefault(source.partition, OrderedDict())
@@ -91,6 +105,40 @@ class TicketPartitions:
         loaded = await self.db_call(ticket_store.load_states, self.warehouse, set(missing))
         for key, state in loaded.items():
             self.states.setdefault(missing[key], OrderedDict())[key] = state
+
+    async def _reload_evicted(self, wanted: list[Key]) -> None:
+        """Folds of tickets not in memory that ClickHouse has (evicted, or left out of the restore): their
+        stored events go through the facts keeper first, as on a restore; the new events follow."""
+        if self.evict_after is None:
+            return
+        missing = [k for k in wanted if self.facts.folds.get(k) is None]
+        if not missing:
+            return
+        stored = await self.db_call(facts_store.load_tickets, self.warehouse, missing)
+        if stored:
+            # Accepted once already; a ticket at its step cap refuses the same steps again, nothing new.
+            self.facts.apply_events(stored, self.state_of)
+            self.reloaded += len({(e.account_id, e.ticket_id) for e, _ in stored})  # type: ignore[attr-defined]
+
+    def evict(self, now: datetime) -> int:
+        """Drop the folds and properties of tickets closed before `now - evict_after` that are in no merge
+        and not waiting for their facts row; returns how many left. Called between flushes (no await)."""
+        if self.evict_after is None:
+            return 0
+        horizon = now - self.evict_after
+        folds = self.facts.folds
+        in_merges = {(k[0], f.merged_into) for fs in folds.partitions.values() for k, f in fs.items() if f.merged_into}
+        in_merges.update((k[0], primary) for k, primary in folds.pending_merges.items())
+        gone = 0
+        for partition, fs in folds.partitions.items():
+            states = self.states.get(partition, {})
+            for key in [k for k, f in fs.items() if _evictable(k, f, horizon, in_merges, folds)]:
+                del fs[key]
+                states.pop(key, None)
+                self.facts.alerter.watched.pop(key, None)
+                gone += 1
+        self.evicted += gone
+        return gone
 
     async def _merged_elsewhere(self, ticket_events: Sequence[Sourced],
                                 message_events: Sequence[Sourced]) -> dict[Key, list[Sourced]]:
@@ -137,10 +185,18 @@ class TicketPartitions:
         if not partitions:
             return
         started = time.monotonic()
-        history = await self.db_call(facts_store.load_history, self.warehouse, source_id, partitions, watermarks)
-        ticket_events = [es for es in history if es[1].topic == "tickets"]
-        message_events = [es for es in history if es[1].topic == "messages"]
-        await self.apply(ticket_events, message_events, load_missing=False)
+        evict_before = datetime.now(UTC) - self.evict_after if self.evict_after is not None else None
+        restored = 0
+        # One partition at a time: a long history's events never all exist at once (they are most of a
+        # restore's peak memory, which Python keeps). A merge across partitions meets the other ticket's
+        # stored messages as a merge with another worker's ticket does (tests/warehouse/test_restore.py).
+        for partition in partitions:
+            history = await self.db_call(facts_store.load_history, self.warehouse, source_id, [partition],
+                                         watermarks, evict_before)
+            restored += len(history)
+            await self.apply([es for es in history if es[1].topic == "tickets"],
+                             [es for es in history if es[1].topic == "messages"], load_missing=False)
+            del history
         # Stored facts already hold this history; events redelivered after the last commit touch them again.
         self.facts.folds.take_touched()
         self.facts.mark_config_seen()
@@ -153,7 +209,7 @@ class TicketPartitions:
             state = self.state_of(partition, key)
             self.facts.watch(key, partition, self.facts.clocks(key, fold, state), state)
         log.info("restored %d events (+%d from the broker) of %d open tickets on partitions %s in %.2fs",
-                 len(history), len(gap_tickets) + len(gap_messages), len(open_keys), partitions,
+                 restored, len(gap_tickets) + len(gap_messages), len(open_keys), partitions,
                  time.monotonic() - started)
 
     def open_keys(self, partitions: Iterable[int]) -> list[Key]:
@@ -163,3 +219,12 @@ class TicketPartitions:
         for partition in partitions:
             self.states.pop(partition, None)
             self.facts.folds.forget(partition)
+
+
+def _evictable(key: Key, fold: TicketFold, horizon: datetime, in_merges: set[Key], folds: TicketFolds) -> bool:
+    """Closed, quiet since `horizon`, in no merge (neither merged nor a primary) and not touched since the
+    last facts row. The restore leaves out the same tickets (facts_store._EVICTED_SQL)."""
+    history = fold.replies.history
+    return (fold.replies.closed and not fold.merged_into and key not in in_merges
+            and key not in folds.touched and key not in folds.pending_merges
+            and bool(history) and history[-1].at < horizon)

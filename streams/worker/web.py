@@ -63,6 +63,10 @@ class PeerShare(TypedDict):
 _PEER_SHARE = TypeAdapter(PeerShare)
 MAX_SQL_BODY = 256 * 1024
 AT_WINDOW = timedelta(hours=50)  # what the live keeper holds: today and yesterday in any zone
+
+
+class BadAt(ValueError):
+    """A `?at=` the live API refuses; its message is the one-line answer."""
 # The page loads nothing from elsewhere and is never framed; its scripts are inline or this worker's own.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -97,6 +101,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
 
     @app.page("/stats")
     async def stats(self, request):
+        lag = await ingest.lag()  # awaited first: everything below is read at one moment (no await in between)
         alerter = ingest.alerter
         latencies = sorted(alerter.latencies)
         alerts = {"raised": alerter.raised, "stale_not_raised": alerter.stale, "watched_tickets": len(alerter.watched),
@@ -104,7 +109,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
                   "latency_p99_s": latencies[int(len(latencies) * 0.99)] if latencies else None}
         consumer = ingest.consumer
         assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
-        return self.json({**ingest.stats.as_dict(), "lag": await ingest.lag(), "alerts": alerts,
+        return self.json({**ingest.stats.as_dict(), "lag": lag, "alerts": alerts,
                           "assigned": assigned, "ready": ingest.ready})
 
     @app.page("/config/{account_id}")
@@ -134,16 +139,20 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         if not text:
             return now
         if len(text) > 40:
-            raise ValueError("at is too long")
+            raise BadAt("at is longer than 40 characters")
         try:
             at = datetime.fromisoformat(text)
-            if at.tzinfo is None:
-                raise ValueError("at needs a UTC offset")
+        except ValueError:
+            raise BadAt("at must be an ISO-8601 time with a UTC offset, like 2026-11-23T17:00:00+01:00") from None
+        if at.tzinfo is None:
+            raise BadAt("at needs a UTC offset, like 2026-11-23T17:00:00+01:00")
+        try:
             at = at.astimezone(UTC)
-        except (OverflowError, OSError) as exc:
-            raise ValueError(str(exc)) from None
+        except (OverflowError, OSError):
+            raise BadAt("at is out of range") from None
         if not now - AT_WINDOW <= at <= now + timedelta(minutes=5):
-            raise ValueError("at must lie within the last two days")
+            # Says which side: a day "so far" that has not begun yet is the usual mistake (a zone west of UTC).
+            raise BadAt("at is in the future" if at > now else "at must lie within the last two days")
         return at
 
     def _local(account: str, filters: dict, now: datetime, figure: str | None) -> dict:
@@ -203,8 +212,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             return self.json(refused, status=401)
         try:
             return self.json(_local(account, _filters(request), _at(request), request.query.get("figure")))
-        except ValueError:
-            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+        except BadAt as exc:
+            return self.json({"error": str(exc)}, status=400)
 
     @app.page("/api/accounts/{account}/summary")
     async def live_summary(self, request, account):
@@ -213,8 +222,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             return self.json(refused, status=401)
         try:
             body, _, missing = await _gather(request, account)
-        except ValueError:
-            return self.json({"error": "at must be an ISO-8601 time with offset"}, status=400)
+        except BadAt as exc:
+            return self.json({"error": str(exc)}, status=400)
         body.pop("_tickets")
         workers = body.pop("_workers")
         return self.json({"account_id": account, **body, "workers": workers,
@@ -229,9 +238,12 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         try:
             page = max(int(request.query.get("page", "1")), 1)
             per_page = min(max(int(request.query.get("per_page", "50")), 1), 500)
-            body, details, missing = await _gather(request, account, figure)
         except ValueError:
-            return self.json({"error": "page, per_page and at must be numbers and a time"}, status=400)
+            return self.json({"error": "page and per_page must be whole numbers"}, status=400)
+        try:
+            body, details, missing = await _gather(request, account, figure)
+        except BadAt as exc:
+            return self.json({"error": str(exc)}, status=400)
         if figure not in body["_tickets"]:
             return self.json({"error": f"unknown figure {figure!r}"}, status=400)
         ids = body["_tickets"][figure]

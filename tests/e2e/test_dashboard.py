@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -122,8 +122,11 @@ def test_the_dashboard_reads_at_a_glance_from_laptop_to_phone(stack, start_worke
     from tests.support.pipeline import config_applied, publish_config
 
     worker = start_worker(stack)
-    publish_config(stack, load("account_id: acme\nsla: {hours: 24/7, all: {first_response: 1h, next_response: 4h, "
-                               "time_to_close: 2d, due_soon: 15m}}"))
+    # A zone where it is about noon now: the tickets below (3 h ago, yesterday at this time) fall on the days meant
+    # whatever the hour in UTC (in UTC, at 01:00 the overdue ticket was yesterday's and CI failed).
+    noon = f"Etc/GMT{datetime.now(UTC).hour - 12:+d}".replace("GMT+0", "GMT")  # Etc/GMT-2 is UTC+2
+    publish_config(stack, load(f"account_id: acme\ntimezone: {noon}\nsla: {{hours: 24/7, all: {{first_response: 1h, "
+                               "next_response: 4h, time_to_close: 2d, due_soon: 15m}}"))
     wait_until(lambda: config_applied(worker, "acme"), 30, "the account's SLA policy")
     day = timedelta(days=1)
 
