@@ -71,6 +71,28 @@ class Warehouse:
         )
         return {int(p): int(o) for p, o in result.result_rows}
 
+    def holes(self, table: str, source: str, topic: str, partitions: Iterable[int], limit: int = 10_000,
+              ) -> dict[int, list[tuple[int, int]]]:
+        """Offset ranges [start, end) below the highest stored one that `table` does not hold, per partition.
+
+        With a ClickHouse per worker, a partition that comes back to a worker after another sank part of it
+        has such holes; so do dead-lettered and duplicate records, which reading them again does no harm.
+        """
+        result = self.query(
+            "SELECT _partition, prev + 1, _offset FROM ("
+            "  SELECT _partition, _offset, lagInFrame(toInt64(_offset), 1, -1) OVER ("
+            "    PARTITION BY _partition ORDER BY _offset ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS prev"
+            f"  FROM {table} "  # table names come from code, never from input
+            "  WHERE _source = {source:String} AND _topic = {topic:String} "
+            "  AND _partition IN {partitions:Array(UInt32)}"
+            ") WHERE _offset > prev + 1 ORDER BY _partition, prev LIMIT {limit:UInt32}",
+            {"source": source, "topic": topic, "partitions": list(partitions), "limit": limit},
+        )
+        holes: dict[int, list[tuple[int, int]]] = {}
+        for partition, start, end in result.result_rows:
+            holes.setdefault(int(partition), []).append((int(start), int(end)))
+        return holes
+
     def recent_event_ids(self, table: str, topic: str, partition: int, limit: int) -> list[str]:
         """The newest event ids stored from one partition, newest first (any broker)."""
         result = self.query(

@@ -36,7 +36,7 @@ class Batch:
     message_events: list[tuple[Event, SourceRef]] = field(default_factory=list)
     config_events: list[Event] = field(default_factory=list)
     agent_events: list[tuple[Event, SourceRef]] = field(default_factory=list)  # stored ones too: folds skip repeats
-    live_events: list[Event] = field(default_factory=list)  # feedback, calls, rep statuses: for the live summary
+    live_events: list[tuple[Event, int]] = field(default_factory=list)  # feedback, calls, rep statuses, partition
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
@@ -126,6 +126,6 @@ class BatchBuilder:
             batch.already_stored += 1
             return
         if event.type in LIVE_TYPES:  # type: ignore[attr-defined]
-            batch.live_events.append(event)  # stored ones were reloaded with the partition
+            batch.live_events.append((event, source.partition))  # stored ones were reloaded with the partition
         name, row = event_row(event, source, self.source_id)
         batch._table(name).append(row)

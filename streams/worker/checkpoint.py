@@ -179,3 +179,9 @@ class Checkpoint:
         except (CommitFailedError, KafkaError) as exc:
             # The rows are stored; a redelivery will be recognised and skipped.
             log.warning("offset commit failed (%s); redelivered records will be skipped by the sink", exc)
+
+
+    def forget(self, revoked) -> None:
+        """Revoked partitions: what this worker committed for them is stale once another worker commits."""
+        for tp in revoked:
+            self.committed.pop(tp, None)

@@ -137,7 +137,8 @@ class IngestService(Service):
         self._evicted_at = time.monotonic()
         self.facts = self.tickets.facts
         self.live = LiveKeeper(config, self.facts, self.tickets.state_of, self._load_recent,
-                               lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")))
+                               lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")),
+                               self._replay_live_gap)
         self.conversations = Conversations(warehouse, self.db_call)
         self.partition_state = StateManager()
         for store in (self.progress, self.tickets, self.live, self.alerter, self.conversations):  # dependency order
@@ -293,8 +294,8 @@ class IngestService(Service):
             if conversations.rows:
                 batch.tables["agent_conversation_facts"] = conversations
         t_tickets = time.monotonic()
-        for event in batch.live_events:
-            self.live.add(event)
+        for event, partition in batch.live_events:
+            self.live.add(event, partition)
         if batch.ticket_events or batch.message_events or self.facts.reconfigured():
             facts, touched = self.tickets.facts_rows()
             if facts.rows:
@@ -354,6 +355,7 @@ class IngestService(Service):
         # worker may take these partitions over.
         self._settled.clear()
         await self._finish_flushes()
+        self.checkpoint.forget(revoked)  # or the lag of a partition that comes back is measured from it
         await self.partition_state.revoke(self._by_topic(revoked))
 
     async def partitions_assigned(self, assigned) -> None:
@@ -368,33 +370,56 @@ class IngestService(Service):
         log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
                  {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})
 
-    async def _load_recent(self, partitions: list[int], stored: dict, since: datetime) -> list:
+    async def _load_recent(self, partitions: dict[str, list[int]], stored: dict, since: datetime) -> list:
         return await self.db_call(live_store.load_recent, self.warehouse, self.builder.source_id, partitions,
                                   stored, since)
 
     async def _replay_gap(self, partitions: list[int]) -> tuple[list[Sourced], list[Sourced]]:
+        """Ticket and message events the group committed but this worker's ClickHouse does not hold."""
+        batch = await self._read_gaps({"tickets": partitions, "messages": partitions})
+        return batch.ticket_events, batch.message_events
+
+    async def _replay_live_gap(self, assignment: Assignment) -> list:
+        """Calls, feedback and rep statuses likewise, with their partitions (for the live keeper)."""
+        return (await self._read_gaps(assignment)).live_events
+
+    async def _read_gaps(self, partitions: Assignment) -> Batch:
         """What the group committed but this worker's ClickHouse does not hold, read back from the broker.
 
-        With one shared ClickHouse there is no gap. With a store per worker
-        (chDB), a partition that moves here was sunk elsewhere: its ticket
-        history is read back from the broker, so clocks and facts continue.
+        With one shared ClickHouse there is nothing to read. With a store per
+        worker (chDB), a partition that moves here was sunk elsewhere, in part
+        or since some offset: that history is read back from the broker (the
+        holes below this store's highest offset and the tail above it, up to
+        the group's commit), so clocks, facts and live figures continue. Its
+        rows are not written: they are not ours to sink.
         """
         assert self.consumer is not None
-        gaps: dict[TopicPartition, tuple[int | None, int | None]] = {}
-        for topic in ("tickets", "messages"):
-            for p in partitions:
+        wanted: dict[TopicPartition, list[tuple[int, int]]] = {}
+        for topic, parts in partitions.items():
+            table = TABLE_OF_TOPIC[topic]
+            holes = {}
+            if self.settings.clickhouse_dsn.startswith("chdb://"):  # a shared server has no one else's holes
+                holes = await self.db_call(self.warehouse.holes, table, self.builder.source_id, topic, parts)
+            for p in parts:
                 tp = TopicPartition(self.settings.topic(topic), p)
                 committed = await self.consumer.committed(tp)
-                stored = self.builder.watermarks.get((TABLE_OF_TOPIC[topic], topic, p), -1)
-                if committed is not None and committed > stored + 1:
-                    gaps[tp] = (stored + 1, committed)
-        if not gaps:
-            return [], []
+                if committed is None:
+                    continue
+                stored = self.builder.watermarks.get((table, topic, p), -1)
+                ranges = [(a, min(b, committed)) for a, b in holes.get(p, []) if a < committed]
+                if committed > stored + 1:
+                    ranges.append((stored + 1, committed))
+                if ranges:
+                    wanted[tp] = ranges
+        # no watermarks (everything read is history to take in), the same de-duplication windows
+        replay = BatchBuilder(self.builder.dedupe_capacity, self.builder.source_id, seen=self.builder.seen)
         batch = Batch()
-        async for r in read_ranges(self.settings.bootstrap, gaps):
-            self.builder.add(batch, SourceRef(self._logical[r.topic], r.partition, r.offset), r.key, r.value)
-        # its rows are not written: they are not ours to sink
-        return batch.ticket_events, batch.message_events
+        if wanted:
+            spans = {tp: (r[0][0], r[-1][1]) for tp, r in wanted.items()}
+            async for r in read_ranges(self.settings.bootstrap, spans):
+                if any(a <= r.offset < b for a, b in wanted[TopicPartition(r.topic, r.partition)]):
+                    replay.add(batch, SourceRef(self._logical[r.topic], r.partition, r.offset), r.key, r.value)
+        return batch
 
     async def lag(self) -> dict[str, int]:
         """Records not yet committed, per assigned partition, to the real end of each (also a gauge).

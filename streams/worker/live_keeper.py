@@ -18,51 +18,59 @@ from streams.core.ticket_properties import TicketState
 from streams.worker.facts_keeper import FactsKeeper
 
 KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
+LIVE_TOPICS = {"calls": "calls", "feedback": "feedback", "availability": "reps"}  # topic -> the log it feeds
 LIST_PROPERTIES = ("subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")
 
 
 class LiveKeeper:
     """Also a partition store (see state_manager): on assignment it remembers the partitions' live tickets
-    and reloads their calls, feedback and rep statuses of the last hours from ClickHouse, through `add`,
-    the path live events take."""
+    and reloads their calls, feedback and rep statuses of the last hours from ClickHouse (and, with a
+    ClickHouse per worker, from the broker what another worker sank), through `add`, the path live events
+    take."""
 
     def __init__(self, config: ConfigStore, facts: FactsKeeper, state_of: Callable[[int, Key], TicketState | None],
-                 load_recent: Callable[[list[int], dict, datetime], Awaitable[list]] | None = None,
-                 stored: Callable[[], dict] | None = None):
+                 load_recent: Callable[[dict[str, list[int]], dict, datetime], Awaitable[list]] | None = None,
+                 stored: Callable[[], dict] | None = None,
+                 replay_gap: Callable[[dict[str, list[int]]], Awaitable[list]] | None = None):
         self.config, self.facts, self.state_of = config, facts, state_of
-        self._load_recent, self._stored = load_recent, stored
+        self._load_recent, self._stored, self._replay_gap = load_recent, stored, replay_gap
         self.recent: dict[str, dict[Key, int]] = {}
-        self.calls: dict[str, list[Call]] = {}
-        self.feedback: dict[str, list[Feedback]] = {}
-        self.reps: dict[str, list[RepStatus]] = {}
+        # partition -> account -> log: a revoked partition's entries go with it, so a partition that comes
+        # back (reloaded from ClickHouse) or moves to another worker is never counted twice
+        self.calls: dict[int, dict[str, list[Call]]] = {}
+        self.feedback: dict[int, dict[str, list[Feedback]]] = {}
+        self.reps: dict[int, dict[str, list[RepStatus]]] = {}
 
     def touch(self, touched: dict[Key, int]) -> None:
         for key, partition in touched.items():
             self.recent.setdefault(key[0], {})[key] = partition
 
-    def add(self, event) -> None:
+    def add(self, event, partition: int) -> None:
+        """A call, feedback or rep status event of `partition` of its topic."""
         kind, account = event.type, event.account_id
         if kind == "call.ended":
-            self.calls.setdefault(account, []).append(
+            self.calls.setdefault(partition, {}).setdefault(account, []).append(
                 Call(event.occurred_at, event.rep_id, event.team_id or "", event.outcome, event.duration_s))
         elif kind == "feedback.submitted":
-            self.feedback.setdefault(account, []).append(
+            self.feedback.setdefault(partition, {}).setdefault(account, []).append(
                 Feedback(event.occurred_at, event.ticket_id, event.survey, event.score, event.scale))
         elif kind == "rep.status_changed":
-            self.reps.setdefault(account, []).append(
+            self.reps.setdefault(partition, {}).setdefault(account, []).append(
                 RepStatus(event.occurred_at, event.rep_id, event.team_id or "", event.status))
 
     def prune(self, now: datetime) -> None:
         horizon = now - KEEP
-        for logs in (self.calls, self.feedback):
-            for account, items in logs.items():
-                logs[account] = [i for i in items if i.at >= horizon]
-        for account, changes in self.reps.items():
-            latest: dict[str, RepStatus] = {}
-            for c in sorted(changes, key=lambda c: c.at):
-                if c.at < horizon:
-                    latest[c.rep_id] = c  # the status a rep was in when the window opened
-            self.reps[account] = [*latest.values(), *(c for c in changes if c.at >= horizon)]
+        for by_partition in (self.calls, self.feedback):
+            for logs in by_partition.values():
+                for account, items in logs.items():
+                    logs[account] = [i for i in items if i.at >= horizon]
+        for reps in self.reps.values():
+            for account, changes in reps.items():
+                latest: dict[str, RepStatus] = {}
+                for c in sorted(changes, key=lambda c: c.at):
+                    if c.at < horizon:
+                        latest[c.rep_id] = c  # the status a rep was in when the window opened
+                reps[account] = [*latest.values(), *(c for c in changes if c.at >= horizon)]
         for keys in self.recent.values():
             for key in list(keys):
                 found = self.facts.folds.partitions.get(keys[key], {}).get(key)
@@ -74,14 +82,20 @@ class LiveKeeper:
         tickets = assignment.get("tickets", [])
         if tickets:
             self.restored(tickets, now)
-        live = sorted({p for t in ("feedback", "calls", "availability") for p in assignment.get(t, [])})
+        live = {t: assignment[t] for t in LIVE_TOPICS if assignment.get(t)}
         if live and self._load_recent is not None and self._stored is not None:
-            for event in await self._load_recent(live, self._stored(), now - KEEP):
-                self.add(event)
+            for partition, event in await self._load_recent(live, self._stored(), now - KEEP):
+                self.add(event, partition)
+        if live and self._replay_gap is not None:  # sunk by another worker into a ClickHouse of its own
+            for event, partition in await self._replay_gap(live):
+                self.add(event, partition)  # older ones go at the next prune; a rep's status before it stays
 
     async def revoke(self, assignment: dict[str, list[int]]) -> None:
         for partition in assignment.get("tickets", []):
             self.forget(partition)
+        for topic, logs in LIVE_TOPICS.items():
+            for partition in assignment.get(topic, []):
+                getattr(self, logs).pop(partition, None)
 
     def restored(self, partitions: list[int], now: datetime) -> None:
         """Remember the live tickets of partitions just rebuilt from ClickHouse."""
@@ -104,8 +118,8 @@ class LiveKeeper:
             state = self.state_of(partition, key)
             rows.append((key, fold, state))
             clocks[key] = self.facts.clocks(key, fold, state)
-        return partial(rows, clocks, self.calls.get(account, []), self.feedback.get(account, []),
-                       self.reps.get(account, []), self.timezone(account), now, filters)
+        return partial(rows, clocks, _of(self.calls, account), _of(self.feedback, account), _of(self.reps, account),
+                       self.timezone(account), now, filters)
 
     def timezone(self, account: str) -> str:
         return self.config.get(account).timezone
@@ -141,6 +155,11 @@ class LiveKeeper:
         for account, n in sorted(self.open_tickets().items()):
             gauge.add_metric([account], n)
         yield gauge
+
+
+def _of(by_partition: dict[int, dict[str, list]], account: str) -> list:
+    """One account's entries over every partition held."""
+    return [item for logs in by_partition.values() for item in logs.get(account, ())]
 
 
 def _still_live(fold: TicketFold, horizon: datetime) -> bool:

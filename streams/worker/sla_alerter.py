@@ -130,6 +130,7 @@ class SlaAlerter:
                 continue  # not marked raised: the next evaluation of its ticket tries again
             self.emitted.add(alert.alert_id)
             self.raised += 1
+            log.debug("raised %s", alert.alert_id)
             self.latencies.append(alert.latency_s)
             metrics.SLA_ALERTS.labels(alert.metric, alert.state).inc()
             metrics.EVENTS_PRODUCED.labels(SLA_ALERTS_TOPIC, "sla.alert").inc()

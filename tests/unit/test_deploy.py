@@ -1,6 +1,7 @@
 """The production shape is written down consistently (no Docker engine runs here)."""
 
 import re
+import xml.etree.ElementTree as ET
 
 import yaml
 
@@ -63,3 +64,36 @@ def test_the_vendored_chart_library_is_the_one_its_readme_names():
     named = re.search(r"sha256 of `uPlot.iife.min.js`: ([0-9a-f]{64})", (folder / "README.md").read_text())[1]
     assert hashlib.sha256((folder / "uPlot.iife.min.js").read_bytes()).hexdigest() == named
     assert "MIT" in (folder / "LICENSE").read_text()
+
+
+def test_the_cluster_overlay_runs_three_workers_against_replicated_clickhouse(monkeypatch):
+    """deploy/cluster/compose.yml on top of docker-compose.yml: what the README's production section shows."""
+    base = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    overlay = yaml.safe_load((ROOT / "deploy/cluster/compose.yml").read_text())
+    assert overlay["services"]["worker"]["deploy"]["replicas"] == 3
+    for name, service in overlay["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).is_file(), (name, source)
+            else:
+                assert source in overlay["volumes"] or source in base["volumes"], (name, source)
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), name
+    # the worker, as compose merges the two files (environment by key), is understood by the settings
+    env = {**base["services"]["worker"]["environment"], **overlay["services"]["worker"]["environment"]}
+    secrets = {"CLICKHOUSE_PASSWORD": "s3cret", "DESKPULSE_API_TOKENS": "acme=t1", "DESKPULSE_ADMIN_TOKEN": "t0"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda m: secrets[m[1]], str(value)))
+    settings = Settings.from_env()
+    settings.validate()
+    assert settings.partitions % 3 == 0
+    # the cluster the migrations name is the one the servers define, with a replica for each server
+    cluster = ET.parse(ROOT / "deploy/cluster/cluster.xml").getroot()
+    replicas = cluster.findall(f"remote_servers/{settings.clickhouse_cluster}/shard/replica/host")
+    servers = {n for n, s in {**base["services"], **overlay["services"]}.items() if n.startswith("clickhouse")}
+    assert {r.text for r in replicas} == servers
+    macros = {ET.parse(ROOT / v.split(":")[0]).getroot().findtext("macros/replica")
+              for n in servers for v in overlay["services"][n]["volumes"] if "macros" in v}
+    assert macros == servers  # each replica names itself
+    assert cluster.findtext("zookeeper/node/host") in overlay["services"]

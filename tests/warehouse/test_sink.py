@@ -1,5 +1,6 @@
 """The ClickHouse side against real chDB: migrations, inserts, watermarks, ticket state, reports."""
 
+import re
 from datetime import UTC, date, datetime
 
 from schemas.events import ANY_EVENT
@@ -25,10 +26,16 @@ def test_migrations_are_recorded_and_safe_to_run_twice(warehouse):
 
 
 def test_cluster_ddl_uses_on_cluster_and_replicated_engines():
-    statements = available()[0].statements("prod")
-    assert all("ON CLUSTER `prod`" in s for s in statements)
-    assert all("ENGINE = ReplicatedMergeTree" in s for s in statements)
-    assert all("{" not in s for s in statements)
+    """Every statement of every migration runs on the whole cluster, every table engine replicates."""
+    for migration in available():
+        statements = migration.statements("prod")
+        assert statements, migration.name
+        for s in statements:
+            assert "ON CLUSTER `prod`" in s, (migration.name, s[:80])
+            assert "{on_cluster}" not in s and "{replicated}" not in s, (migration.name, s[:80])
+            engines = re.findall(r"ENGINE\s*=\s*(\w+)", s)
+            assert all(e.startswith("Replicated") for e in engines), (migration.name, engines)
+    assert "ENGINE = ReplicatedMergeTree" in available()[0].statements("prod")[0]
 
 
 def test_watermarks_are_per_table_partition_and_broker(clean_warehouse):
@@ -42,6 +49,20 @@ def test_watermarks_are_per_table_partition_and_broker(clean_warehouse):
     assert clean_warehouse.watermarks("ticket_events", "cluster-B", "tickets", [1]) == {}  # a reset broker
     ids = clean_warehouse.recent_event_ids("ticket_events", "tickets", 1, 2)
     assert len(ids) == 2
+
+
+def test_holes_are_the_offsets_below_the_highest_that_a_store_does_not_hold(clean_warehouse):
+    """What another worker sank (a store per worker) shows as holes, per partition, of this broker only."""
+    builder, batch = BatchBuilder(100, "cluster-A"), Batch()
+    for partition, offsets in {0: [0, 1, 2], 1: [2, 3, 6, 7, 10], 2: [5]}.items():
+        for offset in offsets:
+            builder.add(batch, SourceRef("tickets", partition, offset), b"k", raw(created(f"t{partition}-{offset}")))
+    other = BatchBuilder(100, "cluster-B")
+    other.add(batch, SourceRef("tickets", 0, 9), b"k", raw(created("elsewhere")))
+    write(clean_warehouse, batch)
+    holes = clean_warehouse.holes("ticket_events", "cluster-A", "tickets", [0, 1, 2])
+    assert holes == {1: [(0, 2), (4, 6), (8, 10)], 2: [(0, 5)]}
+    assert clean_warehouse.holes("ticket_events", "cluster-A", "messages", [0, 1, 2]) == {}
 
 
 def test_ticket_state_survives_a_round_trip_through_clickhouse(clean_warehouse):
