@@ -125,8 +125,6 @@ class Checkpoint:
         halving until the rows ClickHouse refuses are found, and those are dead-lettered. Returns rows stored."""
         delay = 0.2
         while True:
-            if self.stopping.is_set():
-                raise FlushAborted(f"stopping while the insert into {table} was failing")
             try:
                 await self.db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
                 self.failing_since = None
@@ -138,12 +136,17 @@ class Checkpoint:
                         return 0
                     first, second = columns.split()
                     return await self._insert(table, first) + await self._insert(table, second)
+                # Only a failing insert gives up on a stop: a flush that can finish does (a stop that threw
+                # away a half-inserted batch made the next owner of its partitions store the rest again).
+                if self.stopping.is_set():
+                    raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 metrics.SINK_ERRORS.inc()
                 if self.failing_since is None:
                     self.failing_since = time.monotonic()
                 log.error("insert into %s failed (%s); retrying in %.1fs", table, one_line(exc), delay)
                 try:  # wakes at once when the worker is asked to stop
                     await asyncio.wait_for(self.stopping.wait(), timeout=delay)
+                    raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 except TimeoutError:
                     pass
                 delay = min(delay * 2, 10.0)

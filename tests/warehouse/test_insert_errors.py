@@ -88,3 +88,22 @@ def test_a_failing_insert_gives_up_when_the_worker_stops(clean_warehouse):
 
     asyncio.run(run())
     assert checkpoint.failing_since is not None  # /healthz said so while it lasted
+
+
+def test_an_insert_that_can_finish_does_when_the_worker_stops(clean_warehouse):
+    """Only a failing insert gives up on a stop: a stop used to throw away a half-inserted batch, and the next
+    owner of its partitions stored the rest again (test_three_workers, with a store per worker)."""
+    from streams.core.decode import SourceRef
+    from streams.worker.batch import BatchBuilder
+    from tests.support.events import created, raw
+
+    async def db_call(fn, *args):
+        return fn(*args)
+
+    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    builder, batch = BatchBuilder(100, "cluster-A"), Batch()
+    for offset in range(3):
+        builder.add(batch, SourceRef("tickets", 0, offset), b"k", raw(created(f"stop{offset}")))
+    checkpoint.stopping.set()
+    assert asyncio.run(checkpoint.insert(batch)) == 3
+    assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0]) == {0: 2}
