@@ -34,6 +34,7 @@ from streams.worker import metrics
 from streams.worker.batch import Batch
 from streams.worker.settings import Settings
 from streams.worker.sla_alerter import SlaAlerter
+from streams.worker.state_manager import Assignment
 
 log = logging.getLogger(__name__)
 STATE_TABLES = ("tickets", "ticket_facts", "agent_conversation_facts")
@@ -136,19 +137,18 @@ class Checkpoint:
                         return 0
                     first, second = columns.split()
                     return await self._insert(table, first) + await self._insert(table, second)
-                # Only a failing insert gives up on a stop: a flush that can finish does (a stop that threw
-                # away a half-inserted batch made the next owner of its partitions store the rest again).
-                if self.stopping.is_set():
-                    raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 metrics.SINK_ERRORS.inc()
                 if self.failing_since is None:
                     self.failing_since = time.monotonic()
                 log.error("insert into %s failed (%s); retrying in %.1fs", table, one_line(exc), delay)
                 try:  # wakes at once when the worker is asked to stop
                     await asyncio.wait_for(self.stopping.wait(), timeout=delay)
-                    raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 except TimeoutError:
                     pass
+                # Only a failing insert gives up on a stop: a flush that can finish does (a stop that threw
+                # away a half-inserted batch made the next owner of its partitions store the rest again).
+                if self.stopping.is_set():
+                    raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 delay = min(delay * 2, 10.0)
 
     async def _reject(self, table: str, row: tuple, exc: BaseException) -> None:
@@ -183,8 +183,13 @@ class Checkpoint:
             # The rows are stored; a redelivery will be recognised and skipped.
             log.warning("offset commit failed (%s); redelivered records will be skipped by the sink", exc)
 
+    # --- a partition store (see state_manager): what it committed, for the lag ---
 
-    def forget(self, revoked) -> None:
-        """Revoked partitions: what this worker committed for them is stale once another worker commits."""
-        for tp in revoked:
-            self.committed.pop(tp, None)
+    async def assign(self, assignment: Assignment) -> None:
+        pass  # the lag reads the group's commit until this worker commits
+
+    async def revoke(self, assignment: Assignment) -> None:
+        """What this worker committed for revoked partitions is stale once another worker commits."""
+        for topic, partitions in assignment.items():
+            for p in partitions:
+                self.committed.pop(TopicPartition(self.settings.topic(topic), p), None)

@@ -140,10 +140,11 @@ class IngestService(Service):
                                lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")),
                                self._replay_live_gap)
         self.conversations = Conversations(warehouse, self.db_call)
-        self.partition_state = StateManager()
-        for store in (self.progress, self.tickets, self.live, self.alerter, self.conversations):  # dependency order
-            self.partition_state.register(store)
         self.checkpoint = Checkpoint(settings, warehouse, self.db_call, self.alerter)
+        self.partition_state = StateManager()
+        for store in (self.checkpoint, self.progress, self.tickets, self.live, self.alerter,
+                      self.conversations):  # dependency order
+            self.partition_state.register(store)
         self.loop_lag = 0.0
         self._end_reader: AIOKafkaConsumer | None = None  # reads partition ends for the lag
         self._ends_cache: dict[TopicPartition, int] = {}
@@ -355,7 +356,6 @@ class IngestService(Service):
         # worker may take these partitions over.
         self._settled.clear()
         await self._finish_flushes()
-        self.checkpoint.forget(revoked)  # or the lag of a partition that comes back is measured from it
         await self.partition_state.revoke(self._by_topic(revoked))
 
     async def partitions_assigned(self, assigned) -> None:

@@ -18,7 +18,7 @@ from streams.core.ticket_properties import TicketState
 from streams.worker.facts_keeper import FactsKeeper
 
 KEEP = timedelta(hours=50)  # yesterday's start is at most 48 h + a DST hour ago, in any zone
-LIVE_TOPICS = {"calls": "calls", "feedback": "feedback", "availability": "reps"}  # topic -> the log it feeds
+LIVE_TOPICS = ("calls", "feedback", "availability")  # the topics whose events feed the logs below
 LIST_PROPERTIES = ("subject", "status", "priority", "channel", "owner_id", "team_id", "pipeline", "category")
 
 
@@ -40,6 +40,8 @@ class LiveKeeper:
         self.calls: dict[int, dict[str, list[Call]]] = {}
         self.feedback: dict[int, dict[str, list[Feedback]]] = {}
         self.reps: dict[int, dict[str, list[RepStatus]]] = {}
+        self._logs_of: dict[str, dict[int, dict]] = dict(zip(LIVE_TOPICS, (self.calls, self.feedback, self.reps),
+                                                             strict=True))
 
     def touch(self, touched: dict[Key, int]) -> None:
         for key, partition in touched.items():
@@ -93,9 +95,9 @@ class LiveKeeper:
     async def revoke(self, assignment: dict[str, list[int]]) -> None:
         for partition in assignment.get("tickets", []):
             self.forget(partition)
-        for topic, logs in LIVE_TOPICS.items():
+        for topic, logs in self._logs_of.items():
             for partition in assignment.get(topic, []):
-                getattr(self, logs).pop(partition, None)
+                logs.pop(partition, None)
 
     def restored(self, partitions: list[int], now: datetime) -> None:
         """Remember the live tickets of partitions just rebuilt from ClickHouse."""

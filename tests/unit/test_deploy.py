@@ -21,15 +21,21 @@ def test_compose_has_the_production_services_wired_to_each_other():
         assert (ROOT / volume.split(":")[0]).exists()
 
 
-def test_worker_environment_is_understood_by_settings(monkeypatch):
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    # docker compose interpolates ${NAME} and ${NAME:?message}: stand-in secrets, as an operator's .env gives
+def _worker_settings(monkeypatch, environment: dict) -> Settings:
+    """A compose worker environment read as the worker reads it; docker compose interpolates ${NAME} and
+    ${NAME:?message}: stand-in secrets, as an operator's .env gives."""
     secrets = {"CLICKHOUSE_PASSWORD": "s3cret", "DESKPULSE_API_TOKENS": "acme=t1,globex=t2",
                "DESKPULSE_ADMIN_TOKEN": "t0"}
-    for key, value in compose["services"]["worker"]["environment"].items():
+    for key, value in environment.items():
         monkeypatch.setenv(key, re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda m: secrets[m[1]], str(value)))
     settings = Settings.from_env()
     settings.validate()
+    return settings
+
+
+def test_worker_environment_is_understood_by_settings(monkeypatch):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    settings = _worker_settings(monkeypatch, compose["services"]["worker"]["environment"])
     assert settings.bootstrap == "kafka:9092" and settings.clickhouse_dsn.startswith("http://")
     assert settings.api_tokens == {"acme": "t1", "globex": "t2"} and settings.admin_token == "t0"
 
@@ -81,12 +87,8 @@ def test_the_cluster_overlay_runs_three_workers_against_replicated_clickhouse(mo
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), name
     # the worker, as compose merges the two files (environment by key), is understood by the settings
-    env = {**base["services"]["worker"]["environment"], **overlay["services"]["worker"]["environment"]}
-    secrets = {"CLICKHOUSE_PASSWORD": "s3cret", "DESKPULSE_API_TOKENS": "acme=t1", "DESKPULSE_ADMIN_TOKEN": "t0"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, re.sub(r"\$\{(\w+)(:\?[^}]*)?\}", lambda m: secrets[m[1]], str(value)))
-    settings = Settings.from_env()
-    settings.validate()
+    settings = _worker_settings(monkeypatch, {**base["services"]["worker"]["environment"],
+                                              **overlay["services"]["worker"]["environment"]})
     assert settings.partitions % 3 == 0
     # the cluster the migrations name is the one the servers define, with a replica for each server
     cluster = ET.parse(ROOT / "deploy/cluster/cluster.xml").getroot()
