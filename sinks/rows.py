@@ -88,6 +88,9 @@ TABLE_OF_TOPIC: dict[str, str] = {
     "config": "config_events",
 }
 DEAD_LETTER_TABLE = "dead_letters"
+# State tables (one row per key, the highest version wins) -> their key; written before the raw tables.
+STATE_KEYS = {"tickets": ("account_id", "ticket_id"), "ticket_facts": ("account_id", "ticket_id"),
+              "agent_conversation_facts": ("account_id", "conversation_id")}
 DEAD_LETTER_COLUMNS = ("received_at", "reason_code", "reason", "key", "raw")
 assert set(TABLE_OF_TOPIC.values()) == set(RAW_COLUMNS)
 assert set(TABLE_OF_TOPIC) == {spec.name for spec in set(TOPIC_OF_TYPE.values())}
@@ -112,6 +115,21 @@ class ColumnBatch:
         """Leave out the rows whose `column` equals `value` (an event refused after it was sorted in)."""
         i = self.columns.index(column)
         self._rows = [r for r in self._rows if r[i] != value]
+
+    def copy(self) -> ColumnBatch:
+        return ColumnBatch(self.columns, self.nullable, list(self._rows))
+
+    def extend(self, other: ColumnBatch) -> None:
+        if tuple(other.columns) != tuple(self.columns):
+            raise ValueError("column batches of different tables")
+        self._rows.extend(other._rows)
+
+    def keep_last(self, key_columns: Sequence[str]) -> None:
+        """One row per key, the last appended (a newer version of a state row makes the older one moot)."""
+        at = [self.columns.index(c) for c in key_columns]
+        last = {tuple(r[i] for i in at): r for r in self._rows}
+        if len(last) < len(self._rows):
+            self._rows = list(last.values())
 
     def split(self) -> tuple[ColumnBatch, ColumnBatch]:
         """Two halves (to isolate a row ClickHouse refuses)."""

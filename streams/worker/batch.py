@@ -16,7 +16,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from schemas.events import Event
-from sinks.rows import DEAD_LETTER_TABLE, TABLE_OF_TOPIC, ColumnBatch, dead_letter_row, event_row, table_columns
+from sinks.rows import (
+    DEAD_LETTER_TABLE,
+    STATE_KEYS,
+    TABLE_OF_TOPIC,
+    ColumnBatch,
+    dead_letter_row,
+    event_row,
+    table_columns,
+)
 from streams.core.decode import MAX_REASON, DeadLetter, SourceRef, decode
 from streams.core.dedupe import SeenIds
 
@@ -50,6 +58,30 @@ class Batch:
         if batch is None:
             batch = self.tables[name] = ColumnBatch(table_columns(name))
         return batch
+
+
+def merge_batches(batches: list[Batch]) -> Batch:
+    """Applied batches, in order, as one commit: one insert per table, the newest offsets, and one state row per
+    key (a ticket touched by several batches is written once, its last version)."""
+    if len(batches) == 1:
+        return batches[0]
+    merged = Batch(started=batches[0].started)
+    for batch in batches:
+        merged.records += batch.records
+        for table, rows in batch.tables.items():
+            if table in merged.tables:
+                merged.tables[table].extend(rows)
+            else:
+                merged.tables[table] = rows.copy()
+        merged.dead_letters.extend(batch.dead_letters)
+        merged.next_offsets.update(batch.next_offsets)
+        merged.consumed.update(batch.consumed)
+        merged.duplicates.update(batch.duplicates)
+        merged.already_stored += batch.already_stored
+    for table, key in STATE_KEYS.items():
+        if table in merged.tables:
+            merged.tables[table].keep_last(key)
+    return merged
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from schemas.topics import DEAD_LETTER_TOPIC
 from sinks.clickhouse import Warehouse
 from sinks.errors import is_deterministic, one_line
-from sinks.rows import DEAD_LETTER_TABLE, RAW_COLUMNS, ColumnBatch, table_columns
+from sinks.rows import DEAD_LETTER_TABLE, RAW_COLUMNS, STATE_KEYS, ColumnBatch, table_columns
 from streams.core.decode import MAX_REASON
 from streams.worker import metrics
 from streams.worker.batch import Batch
@@ -37,7 +37,7 @@ from streams.worker.sla_alerter import SlaAlerter
 from streams.worker.state_manager import Assignment
 
 log = logging.getLogger(__name__)
-STATE_TABLES = ("tickets", "ticket_facts", "agent_conversation_facts")
+STATE_TABLES = tuple(STATE_KEYS)
 # The broker's default record limit is 1 MiB; a dead letter stays well under it with its headers.
 MAX_DEAD_LETTER_VALUE = 512 * 1024
 MAX_DEAD_LETTER_KEY = 1024

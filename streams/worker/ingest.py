@@ -34,10 +34,11 @@ from sinks.rows import TABLE_OF_TOPIC
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.worker import metrics
-from streams.worker.batch import Batch, BatchBuilder
-from streams.worker.checkpoint import Checkpoint, FlushAborted
+from streams.worker.batch import Batch, BatchBuilder, merge_batches
+from streams.worker.checkpoint import Checkpoint
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.conversations import Conversations
+from streams.worker.flights import Flights
 from streams.worker.live_keeper import LiveKeeper
 from streams.worker.progress import ProgressStore
 from streams.worker.settings import Settings
@@ -71,11 +72,13 @@ class Stats:
         return dict(self.__dict__)
 
 
-YOUNG_OBJECTS_PER_COLLECTION = 600_000
+YOUNG_OBJECTS_PER_COLLECTION = 600_000  # at most
+YOUNG_OBJECTS_PER_RECORD_IN_FLIGHT = 30
+MIN_YOUNG_OBJECTS_PER_COLLECTION = 60_000
 EVICT_EVERY_S = 30.0
 
 
-def freeze_heap(force: bool = False) -> None:
+def freeze_heap(force: bool = False, records_in_flight: int | None = None) -> None:
     """Garbage collection on the worker's schedule, not per allocation count.
 
     Ticket folds are millions of small long-lived objects. With automatic
@@ -88,11 +91,17 @@ def freeze_heap(force: bool = False) -> None:
 
     A collection walks every object made since the last one that is still
     alive, and at any flush's end that is mostly the batches in flight (about
-    300,000 objects, 0.2-0.45 s a flush: 18% of the worker's time). So it
-    runs only once YOUNG_OBJECTS_PER_COLLECTION have piled up, every few
-    flushes: the batches are walked once per collection, not once per flush.
+    300,000 objects for 20,000 records, 0.2-0.45 s: 18% of the worker's time
+    when it ran every flush). So it runs once young objects reach about 30
+    per record in flight (between 60,000 and 600,000): big batches are walked
+    once per few flushes, and under light traffic a collection is short (a
+    600,000-object one held the live answer 0.25 s).
     """
-    if force or gc.get_count()[0] >= YOUNG_OBJECTS_PER_COLLECTION:
+    limit = YOUNG_OBJECTS_PER_COLLECTION
+    if records_in_flight is not None:
+        scaled = YOUNG_OBJECTS_PER_RECORD_IN_FLIGHT * records_in_flight
+        limit = min(limit, max(MIN_YOUNG_OBJECTS_PER_COLLECTION, scaled))
+    if force or gc.get_count()[0] >= limit:
         gc.collect()
         gc.freeze()
 
@@ -122,7 +131,8 @@ class IngestService(Service):
         # One thread owns the ClickHouse client: the driver is not thread-safe,
         # and inserts overlap with fetching the next batch.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
-        self._flushing: asyncio.Task | None = None
+        # Batches applied ahead of ClickHouse: at most two batches' worth wait for a commit.
+        self.flights = Flights(self._commit, max_waiting=settings.batch_max_rows)
         self._logical = {settings.topic(t.name): t.name for t in TOPICS}
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -174,6 +184,9 @@ class IngestService(Service):
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,
+            # The broker holds a fetch until data or this: half the batch window, not the 500 ms default
+            # (measured: that long poll, not the window, set how stale the live answer was).
+            fetch_max_wait_ms=max(10, min(500, int(self.settings.batch_max_seconds * 500))),
             session_timeout_ms=self.settings.session_timeout_ms,
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             rebalance_timeout_ms=self.settings.rebalance_timeout_ms,
@@ -236,25 +249,20 @@ class IngestService(Service):
         await self.alerter.run(lambda: self.should_stop)
 
     async def _start_flush(self) -> None:
-        """Hand the current batch to a flush task; at most one flush in flight."""
-        await self._wait_flush()
+        """Hand the current batch to a flush (flights.py: applied while the one before it commits)."""
+        await self.flights.room()
+        freeze_heap(records_in_flight=self.flights.waiting + self.batch.records)
+        if self.tickets.evict_after is not None and time.monotonic() - self._evicted_at >= EVICT_EVERY_S:
+            await self.flights.drain()  # no applied batch is uncommitted while tickets leave memory
+            self._evict()
         batch, self.batch = self.batch, Batch()
         if batch.records and not self.checkpoint.stopping.is_set():
-            self._flushing = asyncio.ensure_future(self._flush(batch))
-
-    async def _wait_flush(self) -> None:
-        flushing, self._flushing = self._flushing, None
-        if flushing is not None:
-            try:
-                await flushing
-            except FlushAborted as exc:
-                log.warning("flush not committed: %s (its records come again)", exc)
-            del flushing  # its batch is garbage now, not walked by the collection
-            freeze_heap()
+            self.flights.start(batch, lambda: self._apply(batch))
 
     async def _finish_flushes(self) -> None:
         await self._start_flush()
-        await self._wait_flush()
+        await self.flights.drain()
+        freeze_heap()
 
     @Service.task
     async def _watch_loop(self) -> None:
@@ -276,7 +284,9 @@ class IngestService(Service):
             problems.append(f"event loop {self.loop_lag:.1f}s late")
         return {"ok": not problems, "problems": problems, "ready": self.ready}
 
-    async def _flush(self, batch: Batch) -> None:
+    async def _apply(self, batch: Batch) -> tuple[dict, float, float]:
+        """A batch into memory: ticket state and rows, facts rows, live figures. Returns the touched tickets
+        and how long tickets and facts took."""
         started = time.monotonic()
         for event in batch.config_events:  # before the tickets of this flush (the config follower may lag)
             self.config.apply(event)  # type: ignore[arg-type]
@@ -303,14 +313,22 @@ class IngestService(Service):
                 batch.tables["ticket_facts"] = facts
                 metrics.FACTS_WRITTEN.inc(facts.rows)
             self.live.touch(touched)
-        t_facts = time.monotonic()
+        return touched, t_tickets - started, time.monotonic() - t_tickets
+
+    async def _commit(self, applied: list[tuple[Batch, tuple[dict, float, float]]]) -> None:
+        """Applied batches as one commit (flights.py)."""
+        batch = merge_batches([b for b, _ in applied])
+        touched: dict = {}
+        for _, (batch_touched, _, _) in applied:
+            touched.update(batch_touched)
+        started = time.monotonic()
         written = await self.checkpoint.commit(batch, touched)
         self._account(batch, written)
-        self._evict()
-        log.debug("flush of %d records: tickets %.3fs, facts %.3fs (%d tickets), checkpoint %.3fs",
-                  batch.records, t_tickets - started, t_facts - t_tickets, len(touched), time.monotonic() - t_facts)
+        log.debug("commit of %d records in %d batches (applied in %s s; tickets, facts), %d tickets: %.3fs",
+                  batch.records, len(applied), [(round(t, 3), round(f, 3)) for _, (_, t, f) in applied], len(touched),
+                  time.monotonic() - started)
         metrics.SINK_BATCH_ROWS.observe(written)
-        metrics.SINK_FLUSH_SECONDS.observe(time.monotonic() - started)
+        metrics.SINK_FLUSH_SECONDS.observe(time.monotonic() - batch.started)
 
     def _account(self, batch: Batch, written: int) -> None:
         s = self.stats
@@ -322,6 +340,7 @@ class IngestService(Service):
         s.rows_written += written
         s.flushes += 1
         s.last_commit_at = time.time()
+        self._count_resident()
         for (topic, kind), n in batch.consumed.items():
             metrics.EVENTS_CONSUMED.labels(topic, kind).inc(n)
         for topic, n in batch.duplicates.items():
@@ -329,16 +348,18 @@ class IngestService(Service):
         metrics.ALREADY_STORED.inc(batch.already_stored)
 
     def _evict(self) -> None:
-        """Closed tickets past their time leave memory, every EVICT_EVERY_S, between a flush's commit and the
-        next flush (their facts rows are stored; nothing awaits in between)."""
+        """Closed tickets past their time leave memory, every EVICT_EVERY_S, when no flush is in flight (their
+        facts rows are stored; nothing awaits in between)."""
+        self._evicted_at = time.monotonic()
+        gone = self.tickets.evict(datetime.now(UTC))
+        metrics.TICKETS_EVICTED.inc(gone)
+        self.stats.tickets_evicted += gone
+        self._count_resident()
+
+    def _count_resident(self) -> None:
         reloaded = self.tickets.reloaded
         metrics.TICKETS_RELOADED.inc(reloaded - self.stats.tickets_reloaded)
         self.stats.tickets_reloaded = reloaded
-        if time.monotonic() - self._evicted_at >= EVICT_EVERY_S:
-            self._evicted_at = time.monotonic()
-            gone = self.tickets.evict(datetime.now(UTC))
-            metrics.TICKETS_EVICTED.inc(gone)
-            self.stats.tickets_evicted += gone
         self.stats.tickets_resident = len(self.facts.folds)
         metrics.TICKETS_RESIDENT.set(self.stats.tickets_resident)
 

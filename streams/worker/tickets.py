@@ -78,10 +78,13 @@ class TicketPartitions:
         if load_missing:
             wanted = {(e.account_id, e.ticket_id): s.partition  # type: ignore[attr-defined]
                       for e, s in (*ticket_events, *message_events)}
-            await self._load_states(wanted)
-            # A ticket created in this batch is new: no stored history to look for (most keys of a flush).
+            # A ticket created in this batch and unknown here is new: nothing stored to read (most keys of a
+            # flush, and the point query waited behind the previous commit's inserts on the ClickHouse thread).
+            # Known tickets are read back as before: one whose properties left the LRU, or evicted.
             created = {(e.account_id, e.ticket_id) for e, _ in ticket_events  # type: ignore[attr-defined]
                        if isinstance(e, TicketCreated)}
+            new = {k for k in created if self.facts.folds.get(k) is None}
+            await self._load_states({k: p for k, p in wanted.items() if k not in new})
             await self._reload_evicted([k for k in wanted if k not in created])
         changed: dict[Key, tuple[int, int]] = {}
         for event, source in ticket_events:

@@ -1,10 +1,11 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sinks.rows import DEAD_LETTER_TABLE, table_columns
+from sinks import ticket_store
+from sinks.rows import DEAD_LETTER_TABLE, ColumnBatch, table_columns
 from streams.core.decode import SourceRef
 from streams.core.dedupe import SeenIds
-from streams.worker.batch import Batch, BatchBuilder
+from streams.worker.batch import Batch, BatchBuilder, merge_batches
 from tests.support.events import created, message, raw
 
 
@@ -73,3 +74,60 @@ def test_an_internal_error_dead_letters_the_record_instead_of_crashing(monkeypat
     assert [d.reason_code for d in batch.dead_letters] == ["internal"]
     assert "KeyError" in batch.dead_letters[0].reason
     assert batch.next_offsets == {("tickets", 0): 1}
+
+
+_RECORD = st.tuples(st.sampled_from(["tickets", "messages"]), st.integers(0, 5), st.booleans(), st.booleans())
+
+
+@given(st.lists(_RECORD, min_size=1, max_size=40), st.lists(st.integers(1, 40), max_size=5))
+def test_merged_batches_are_the_batch_of_all_their_records(records, cuts):
+    """Batches committed together (flights.py) write what one batch of the same records would."""
+    values = []
+    for i, (topic, ticket, repeat, bad) in enumerate(records):
+        if bad:
+            values.append((topic, i, b"{bad"))
+        elif repeat and values:
+            values.append((topic, i, values[-1][2]))  # a duplicate event id
+        else:
+            event = created(f"t{ticket}") if topic == "tickets" else message(f"t{ticket}")
+            values.append((topic, i, raw({**event, "event_id": f"e{i}"})))
+    _, whole = build(values)
+    builder, parts, start = BatchBuilder(1000, "cluster-1"), [], 0
+    for cut in [*sorted(set(cuts)), len(values)]:
+        if start < cut <= len(values):
+            part = Batch()
+            for topic, offset, value in values[start:cut]:
+                builder.add(part, SourceRef(topic, 0, offset), b"k", value)
+            parts.append(part)
+            start = cut
+    merged = merge_batches(parts)
+
+    def contents(batch):  # a dead letter's received_at is the clock when it was built
+        return {t: {c: v for c, v in zip(b.columns, b.data, strict=True) if c != "received_at"}
+                for t, b in batch.tables.items()}
+
+    assert contents(merged) == contents(whole)
+    assert (merged.records, merged.next_offsets, merged.consumed, merged.duplicates, merged.already_stored) == \
+        (whole.records, whole.next_offsets, whole.consumed, whole.duplicates, whole.already_stored)
+    assert [d.source for d in merged.dead_letters] == [d.source for d in whole.dead_letters]
+
+
+@given(st.lists(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 1000)), max_size=8), min_size=1, max_size=5))
+def test_merged_state_rows_keep_each_tickets_last_version(batches):
+    columns = ticket_store.COLUMNS
+    parts, last = [], {}
+    for rows in batches:
+        part = Batch()
+        part.tables["tickets"] = ColumnBatch(columns)
+        for ticket, version in rows:
+            row = tuple({"account_id": "acme", "ticket_id": f"t{ticket}", "version": version}.get(c) for c in columns)
+            part.tables["tickets"].append(row)
+            last[f"t{ticket}"] = version
+        parts.append(part)
+    merged = merge_batches(parts)
+    if len(parts) == 1:
+        return  # one batch is committed as it is
+    stored = merged.tables["tickets"]
+    data = dict(zip(columns, stored.data, strict=True)) if stored.rows else {"ticket_id": (), "version": ()}
+    assert dict(zip(data["ticket_id"], data["version"], strict=True)) == last
+    assert stored.rows == len(last)
