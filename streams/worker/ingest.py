@@ -39,7 +39,7 @@ from streams.worker.checkpoint import Checkpoint
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.conversations import Conversations
 from streams.worker.flights import Flights
-from streams.worker.live_keeper import LiveKeeper
+from streams.worker.live_keeper import LIVE_TOPICS, LiveKeeper
 from streams.worker.progress import ProgressStore
 from streams.worker.settings import Settings
 from streams.worker.sla_alerter import SlaAlerter, alerts_topic
@@ -48,6 +48,7 @@ from streams.worker.tickets import Sourced, TicketPartitions
 from streams.worker.topic_reader import read_ranges
 
 log = logging.getLogger(__name__)
+GAP_TOPICS = ("tickets", "messages", *LIVE_TOPICS)  # what a store per worker reads back (see _read_gaps)
 
 
 @dataclass
@@ -159,6 +160,8 @@ class IngestService(Service):
         self._end_reader: AIOKafkaConsumer | None = None  # reads partition ends for the lag
         self._ends_cache: dict[TopicPartition, int] = {}
         self._ends_at = 0.0
+        self._assigning: Assignment | None = None  # the assignment under way, and its gap read (_gaps)
+        self._gap_read: asyncio.Future | None = None
 
     @property
     def ready(self) -> bool:
@@ -382,7 +385,11 @@ class IngestService(Service):
     async def partitions_assigned(self, assigned) -> None:
         started = time.monotonic()
         by_topic = self._by_topic(assigned)
-        await self.partition_state.assign(by_topic)
+        self._assigning, self._gap_read = by_topic, None
+        try:
+            await self.partition_state.assign(by_topic)
+        finally:
+            self._assigning, self._gap_read = None, None
         freeze_heap(force=True)
         self.stats.restore_seconds = round(time.monotonic() - started, 3)
         self.stats.tickets_resident = len(self.facts.folds)
@@ -397,12 +404,22 @@ class IngestService(Service):
 
     async def _replay_gap(self, partitions: list[int]) -> tuple[list[Sourced], list[Sourced]]:
         """Ticket and message events the group committed but this worker's ClickHouse does not hold."""
-        batch = await self._read_gaps({"tickets": partitions, "messages": partitions})
+        batch = await self._gaps({"tickets": partitions, "messages": partitions})
         return batch.ticket_events, batch.message_events
 
     async def _replay_live_gap(self, assignment: Assignment) -> list:
         """Calls, feedback and rep statuses likewise, with their partitions (for the live keeper)."""
-        return (await self._read_gaps(assignment)).live_events
+        return (await self._gaps(assignment)).live_events
+
+    async def _gaps(self, asked: Assignment) -> Batch:
+        """During an assignment, one read for the ticket store and the live keeper both (one holes query per
+        table, one reader session); outside one, what was asked."""
+        if self._assigning is None:
+            return await self._read_gaps(asked)
+        if self._gap_read is None:
+            whole = {t: ps for t, ps in self._assigning.items() if t in GAP_TOPICS}
+            self._gap_read = asyncio.ensure_future(self._read_gaps(whole))
+        return await self._gap_read
 
     async def _read_gaps(self, partitions: Assignment) -> Batch:
         """What the group committed but this worker's ClickHouse does not hold, read back from the broker.
