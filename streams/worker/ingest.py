@@ -294,19 +294,9 @@ class IngestService(Service):
         for event in batch.config_events:  # before the tickets of this flush (the config follower may lag)
             self.config.apply(event)  # type: ignore[arg-type]
         touched: dict = {}
-        if batch.ticket_events or batch.message_events:
-            changed, refused = await self.tickets.apply(batch.ticket_events, batch.message_events)
-            for event, source, code, reason in refused:
-                self.progress.builder.refuse(batch, event, source, code, reason)
-            tickets = self.tickets.ticket_rows(changed)
-            if tickets.rows:
-                batch.tables["tickets"] = tickets
-        if batch.agent_events:
-            conversations, refused_agent = await self.conversations.rows(batch.agent_events)
-            for event, source, code, reason in refused_agent:
-                self.progress.builder.refuse(batch, event, source, code, reason)
-            if conversations.rows:
-                batch.tables["agent_conversation_facts"] = conversations
+        # Tickets and conversations are separate state: the conversations' reload query (most batches bring
+        # a new conversation) is sent first and waits for the ClickHouse thread while the tickets are applied.
+        await asyncio.gather(self._apply_conversations(batch), self._apply_tickets(batch))
         t_tickets = time.monotonic()
         for event, partition in batch.live_events:
             self.live.add(event, partition)
@@ -317,6 +307,23 @@ class IngestService(Service):
                 metrics.FACTS_WRITTEN.inc(facts.rows)
             self.live.touch(touched)
         return touched, t_tickets - started, time.monotonic() - t_tickets
+
+    async def _apply_tickets(self, batch: Batch) -> None:
+        if batch.ticket_events or batch.message_events:
+            changed, refused = await self.tickets.apply(batch.ticket_events, batch.message_events)
+            for event, source, code, reason in refused:
+                self.progress.builder.refuse(batch, event, source, code, reason)
+            tickets = self.tickets.ticket_rows(changed)
+            if tickets.rows:
+                batch.tables["tickets"] = tickets
+
+    async def _apply_conversations(self, batch: Batch) -> None:
+        if batch.agent_events:
+            conversations, refused = await self.conversations.rows(batch.agent_events)
+            for event, source, code, reason in refused:
+                self.progress.builder.refuse(batch, event, source, code, reason)
+            if conversations.rows:
+                batch.tables["agent_conversation_facts"] = conversations
 
     async def _commit(self, applied: list[tuple[Batch, tuple[dict, float, float]]]) -> None:
         """Applied batches as one commit (flights.py)."""
