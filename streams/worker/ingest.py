@@ -399,8 +399,7 @@ class IngestService(Service):
             self._assigning, self._gap_read = None, None
         freeze_heap(force=True)
         self.stats.restore_seconds = round(time.monotonic() - started, 3)
-        self.stats.tickets_resident = len(self.facts.folds)
-        metrics.TICKETS_RESIDENT.set(self.stats.tickets_resident)
+        self._count_resident()
         self._settled.set()
         log.info("assigned %s; stored offsets %s", {t: sorted(p) for t, p in by_topic.items()},
                  {f"{t}/{p}@{table}": o for (table, t, p), o in self.builder.watermarks.items()})

@@ -15,7 +15,7 @@ from streams.worker.batch import Batch, BatchBuilder
 from streams.worker.checkpoint import Checkpoint
 from streams.worker.settings import Settings
 from streams.worker.sla_alerter import SlaAlerter
-from tests.support.events import event, raw
+from tests.support.events import created, event, raw
 
 
 def _calls(n: int) -> Batch:
@@ -27,6 +27,14 @@ def _calls(n: int) -> Batch:
     return batch
 
 
+def _checkpoint(warehouse) -> Checkpoint:
+    """The checkpoint as the worker builds it, its ClickHouse calls run in place."""
+    async def db_call(fn, *args):
+        return fn(*args)
+
+    return Checkpoint(Settings(), warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+
+
 def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_warehouse):
     batch = _calls(9)
     rows = batch.tables["call_events"]._rows
@@ -35,10 +43,7 @@ def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_wareho
     bad[duration] = "sixty"  # cannot be encoded as Float64, whatever happens
     rows[6] = tuple(bad)
 
-    async def db_call(fn, *args):
-        return fn(*args)
-
-    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    checkpoint = _checkpoint(clean_warehouse)
     before = metrics.ROWS_REJECTED.labels("call_events")._value.get()
     stored = asyncio.run(checkpoint.insert(batch))
     assert stored == 8
@@ -69,10 +74,7 @@ def test_a_failing_insert_gives_up_when_the_worker_stops(clean_warehouse):
     from sinks.rows import ColumnBatch
     from streams.worker.checkpoint import FlushAborted
 
-    async def db_call(fn, *args):
-        return fn(*args)
-
-    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    checkpoint = _checkpoint(clean_warehouse)
     batch = Batch()
     batch.tables["no_such_table"] = ColumnBatch(("x",), _rows=[(1,)])  # UNKNOWN_TABLE: not the rows' fault
 
@@ -93,14 +95,7 @@ def test_a_failing_insert_gives_up_when_the_worker_stops(clean_warehouse):
 def test_an_insert_that_can_finish_does_when_the_worker_stops(clean_warehouse):
     """Only a failing insert gives up on a stop: a stop used to throw away a half-inserted batch, and the next
     owner of its partitions stored the rest again (test_three_workers, with a store per worker)."""
-    from streams.core.decode import SourceRef
-    from streams.worker.batch import BatchBuilder
-    from tests.support.events import created, raw
-
-    async def db_call(fn, *args):
-        return fn(*args)
-
-    checkpoint = Checkpoint(Settings(), clean_warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
+    checkpoint = _checkpoint(clean_warehouse)
     builder, batch = BatchBuilder(100, "cluster-A"), Batch()
     for offset in range(3):
         builder.add(batch, SourceRef("tickets", 0, offset), b"k", raw(created(f"stop{offset}")))
