@@ -12,6 +12,7 @@ All instants are aware datetimes; results are exact to the microsecond.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +23,49 @@ from schemas.hours import DAY_MINUTES, parse_ranges
 __all__ = ["DAY_MINUTES", "WorkCalendar", "parse_ranges"]
 Interval = tuple[datetime, datetime]  # [start, end) in UTC
 _SEGMENT = timedelta(hours=6)  # no zone changes its offset twice within six hours
+# Working time is counted on a timeline cut into UTC chunks of four weeks, each holding its merged
+# working intervals and the working microseconds before each: a duration is two binary searches
+# however long it runs, instead of a walk over every day of it.
+_CHUNK = timedelta(days=28)
+_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_MAX_CHUNKS = 4096  # ~300 years per calendar
+
+
+class _Chunk:
+    """The working intervals within one chunk, merged and clipped to it; `before[i]` and `after[i]` are
+    the working microseconds of the chunk before `starts[i]` and `ends[i]`, `total` those of the chunk."""
+
+    __slots__ = ("after", "before", "ends", "starts", "total")
+
+    def __init__(self, intervals: Iterable[Interval]) -> None:
+        self.starts: list[datetime] = []
+        self.ends: list[datetime] = []
+        self.before: list[int] = []
+        self.after: list[int] = []
+        total = 0
+        for a, b in intervals:
+            self.starts.append(a)
+            self.ends.append(b)
+            self.before.append(total)
+            total += (b - a) // _US
+            self.after.append(total)
+        self.total = total
+
+    def upto(self, t: datetime) -> int:
+        """Working microseconds of the chunk before `t`."""
+        i = bisect_right(self.starts, t) - 1
+        if i < 0:
+            return 0
+        return self.before[i] + (min(t, self.ends[i]) - self.starts[i]) // _US
+
+    def instant(self, target: int) -> datetime | None:
+        """The first instant by which `target` working microseconds of the chunk have passed (None: the
+        chunk has fewer)."""
+        i = bisect_left(self.after, target)
+        if i == len(self.after):
+            return None
+        return self.starts[i] + (target - self.before[i]) * _US
 
 
 @dataclass(frozen=True)
@@ -35,9 +79,8 @@ class WorkCalendar:
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
     # local date -> its ranges as UTC intervals; pure function of the fields
     _days: dict[date, tuple[Interval, ...]] = field(init=False, repr=False, compare=False, default_factory=dict)
-    # Facts are recomputed per flush for every touched ticket; most of their
-    # durations and due times were computed before.
-    _memo: dict[tuple, object] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # chunk number -> its timeline (see _Chunk); pure function of the fields
+    _chunks: dict[int, _Chunk] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", ZoneInfo(self.timezone))
@@ -109,17 +152,24 @@ class WorkCalendar:
         """Working time between two instants (0 if end <= start)."""
         if self.always:
             return max((end - start).total_seconds(), 0.0)
-        key = ("s", start, end)
-        found = self._memo.get(key)
-        if found is None:
-            found = sum((b - a).total_seconds() for a, b in self.intervals(start, end))
-            self._remember(key, found)
-        return found  # type: ignore[return-value]
+        if end <= start:
+            return 0.0
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        first, last = (start - _ORIGIN) // _CHUNK, (end - _ORIGIN) // _CHUNK
+        micros = self._chunk(last).upto(end) - self._chunk(first).upto(start)
+        for k in range(first, last):
+            micros += self._chunk(k).total
+        return micros / 1_000_000
 
-    def _remember(self, key: tuple, value: object) -> None:
-        if len(self._memo) >= 200_000:
-            self._memo.clear()
-        self._memo[key] = value
+    def _chunk(self, k: int) -> _Chunk:
+        found = self._chunks.get(k)
+        if found is None:
+            lo = _ORIGIN + k * _CHUNK
+            found = _Chunk(_merge(self._raw_intervals(lo, lo + _CHUNK)))
+            if len(self._chunks) >= _MAX_CHUNKS:
+                self._chunks.clear()
+            self._chunks[k] = found
+        return found
 
     def add(self, start: datetime, seconds: float, horizon_days: int = 800) -> datetime | None:
         """The instant at which `seconds` of working time have passed since `start`.
@@ -133,25 +183,23 @@ class WorkCalendar:
             return start
         if self.always:
             return start + timedelta(seconds=seconds)
-        key = ("a", start, seconds, horizon_days)
-        if key in self._memo:
-            return self._memo[key]  # type: ignore[return-value]
-        found = self._add(start, seconds, horizon_days)
-        self._remember(key, found)
-        return found
-
-    def _add(self, start: datetime, seconds: float, horizon_days: int) -> datetime | None:
-        remaining = timedelta(seconds=seconds)
-        chunk_lo = start
-        horizon = start + timedelta(days=horizon_days)
-        while chunk_lo < horizon:
-            chunk_hi = chunk_lo + timedelta(days=7)
-            for a, b in self.intervals(chunk_lo, chunk_hi):
-                if b - a >= remaining:
-                    return a + remaining
-                remaining -= b - a
-            chunk_lo = chunk_hi
-        return None
+        # the horizon is counted in whole weeks from the start, as far as anyone looks
+        limit = start + timedelta(days=7 * -(-horizon_days // 7))
+        left = timedelta(seconds=seconds) // _US
+        if left <= 0:  # under a microsecond
+            return start
+        k = (start - _ORIGIN) // _CHUNK
+        chunk = self._chunk(k)
+        target = chunk.upto(start) + left
+        while True:
+            found = chunk.instant(target)
+            if found is not None:
+                return found if found <= limit else None
+            target -= chunk.total
+            k += 1
+            if _ORIGIN + k * _CHUNK >= limit:
+                return None
+            chunk = self._chunk(k)
 
 
 def _offset_segments(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime, timedelta]]:

@@ -127,7 +127,7 @@ class Checkpoint:
         delay = 0.2
         while True:
             try:
-                await self.db_call(self.warehouse.insert_columns, table, columns.columns, columns.data)
+                await self.db_call(self._write, table, columns)
                 self.failing_since = None
                 return columns.rows
             except Exception as exc:
@@ -150,6 +150,10 @@ class Checkpoint:
                 if self.stopping.is_set():
                     raise FlushAborted(f"stopping while the insert into {table} was failing") from exc
                 delay = min(delay * 2, 10.0)
+
+    def _write(self, table: str, columns: ColumnBatch) -> None:
+        # On the ClickHouse thread: the columns are built there, beside the driver's encoding of them.
+        self.warehouse.insert_columns(table, columns.columns, columns.data)
 
     async def _reject(self, table: str, row: tuple, exc: BaseException) -> None:
         """A row ClickHouse refuses whatever happens: kept in `dead_letters` with the server's reason, counted."""

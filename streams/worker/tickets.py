@@ -31,6 +31,7 @@ from streams.worker.state_manager import Assignment
 
 log = logging.getLogger(__name__)
 TICKET_CACHE_PER_PARTITION = 100_000
+MAX_ABSENT_PER_PARTITION = 200_000
 Sourced = tuple[Event, SourceRef]
 DbCall = Callable[..., Awaitable]
 Gap = Callable[[list[int]], Awaitable[tuple[list[Sourced], list[Sourced]]]]
@@ -59,6 +60,12 @@ class TicketPartitions:
         self.evict_after = evict_after  # None: every ticket stays in memory
         self.facts = FactsKeeper(config, alerter)
         self.states: dict[int, OrderedDict[Key, TicketState]] = {}
+        # Keys ClickHouse held nothing for when asked, per partition: their properties, their stored events.
+        # Messages often come before their ticket's creation (the topics are read at their own pace), and
+        # the same unknown tickets were asked for again every flush, behind the inserts. Only this worker
+        # writes its partitions' tickets, so an answer stays true until memory drops the key (LRU, evict).
+        self._no_state: dict[int, set[Key]] = {}
+        self._no_events: dict[int, set[Key]] = {}
         self.evicted = 0  # tickets that left memory (counters for /stats and Prometheus)
         self.reloaded = 0  # tickets read back for a late event
 
@@ -85,7 +92,7 @@ class TicketPartitions:
                        if isinstance(e, TicketCreated)}
             new = {k for k in created if self.facts.folds.get(k) is None}
             await self._load_states({k: p for k, p in wanted.items() if k not in new})
-            await self._reload_evicted([k for k in wanted if k not in created])
+            await self._reload_evicted({k: p for k, p in wanted.items() if k not in created})
         changed: dict[Key, tuple[int, int]] = {}
         for event, source in ticket_events:
             cache = self.states.setdefault(source.partition, OrderedDict())
@@ -95,33 +102,39 @@ class TicketPartitions:
             changed[key] = (source.partition, source.offset)
         for partition in {p for p, _ in changed.values()}:
             cache = self.states[partition]
+            absent = self._no_state.get(partition, set())
             while len(cache) > TICKET_CACHE_PER_PARTITION:
-                cache.popitem(last=False)
+                absent.discard(cache.popitem(last=False)[0])
         merged = await self._merged_elsewhere(ticket_events, message_events)
         refused = self.facts.apply_events((*ticket_events, *message_events), self.state_of, merged)
         return changed, refused
 
     async def _load_states(self, wanted: dict[Key, int]) -> None:
-        missing = {k: p for k, p in wanted.items() if k not in self.states.get(p, {})}
+        missing = {k: p for k, p in wanted.items()
+                   if k not in self.states.get(p, {}) and k not in self._no_state.get(p, ())}
         if not missing:
             return
         loaded = await self.db_call(ticket_store.load_states, self.warehouse, set(missing))
         for key, state in loaded.items():
             self.states.setdefault(missing[key], OrderedDict())[key] = state
+        _remember_absent(self._no_state, {k: p for k, p in missing.items() if k not in loaded})
 
-    async def _reload_evicted(self, wanted: list[Key]) -> None:
+    async def _reload_evicted(self, wanted: dict[Key, int]) -> None:
         """Folds of tickets not in memory that ClickHouse has (evicted, or left out of the restore): their
         stored events go through the facts keeper first, as on a restore; the new events follow."""
         if self.evict_after is None:
             return
-        missing = [k for k in wanted if self.facts.folds.get(k) is None]
+        missing = {k: p for k, p in wanted.items()
+                   if self.facts.folds.get(k) is None and k not in self._no_events.get(p, ())}
         if not missing:
             return
-        stored = await self.db_call(facts_store.load_tickets, self.warehouse, missing)
+        stored = await self.db_call(facts_store.load_tickets, self.warehouse, list(missing))
+        found = {(e.account_id, e.ticket_id) for e, _ in stored}  # type: ignore[attr-defined]
+        _remember_absent(self._no_events, {k: p for k, p in missing.items() if k not in found})
         if stored:
             # Accepted once already; a ticket at its step cap refuses the same steps again, nothing new.
             self.facts.apply_events(stored, self.state_of)
-            self.reloaded += len({(e.account_id, e.ticket_id) for e, _ in stored})  # type: ignore[attr-defined]
+            self.reloaded += len(found)
 
     def evict(self, now: datetime) -> int:
         """Drop the folds and properties of tickets closed before `now - evict_after` that are in no merge
@@ -138,6 +151,8 @@ class TicketPartitions:
             for key in [k for k, f in fs.items() if _evictable(k, f, horizon, in_merges, folds)]:
                 del fs[key]
                 states.pop(key, None)
+                self._no_state.get(partition, set()).discard(key)
+                self._no_events.get(partition, set()).discard(key)
                 self.facts.alerter.watched.pop(key, None)
                 gone += 1
         self.evicted += gone
@@ -221,7 +236,17 @@ class TicketPartitions:
     def forget(self, partitions: Iterable[int]) -> None:
         for partition in partitions:
             self.states.pop(partition, None)
+            self._no_state.pop(partition, None)
+            self._no_events.pop(partition, None)
             self.facts.folds.forget(partition)
+
+
+def _remember_absent(absent: dict[int, set[Key]], keys: dict[Key, int]) -> None:
+    for key, partition in keys.items():
+        known = absent.setdefault(partition, set())
+        if len(known) >= MAX_ABSENT_PER_PARTITION:
+            known.clear()  # asking again is only slower
+        known.add(key)
 
 
 def _evictable(key: Key, fold: TicketFold, horizon: datetime, in_merges: set[Key], folds: TicketFolds) -> bool:

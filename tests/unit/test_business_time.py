@@ -75,3 +75,46 @@ def test_bad_ranges_are_rejected(text):
 
 def test_ranges_past_midnight_and_full_days():
     assert parse_ranges(["22:00-06:00", "00:00-24:00", "08:30-12:15"]) == ((1320, 1800), (0, 1440), (510, 735))
+
+
+def _walked_seconds(cal: WorkCalendar, start: datetime, end: datetime) -> float:
+    """The day walk the timeline replaced: every working interval of the span, summed."""
+    return sum((b - a) // timedelta(microseconds=1) for a, b in cal.intervals(start, end)) / 1_000_000
+
+
+def _walked_add(cal: WorkCalendar, start: datetime, seconds: float) -> datetime | None:
+    left = timedelta(seconds=seconds)
+    for a, b in cal.intervals(start, start + timedelta(days=140)):
+        if b - a >= left:
+            return a + left
+        left -= b - a
+    return None
+
+
+# Spans of up to 100 days at millisecond resolution cross the timeline's four-week chunks, DST changes
+# and holidays; the minute-walk tests above cover three days only.
+@settings(max_examples=150, deadline=None)
+@given(calendars(), st.integers(-40 * 86_400_000, 40 * 86_400_000), st.integers(0, 100 * 86_400_000))
+def test_long_spans_match_the_day_walk(cal_anchor, offset_ms, length_ms):
+    cal, anchor = cal_anchor
+    start = anchor + timedelta(milliseconds=offset_ms)
+    end = start + timedelta(milliseconds=length_ms)
+    assert cal.working_seconds(start, end) == _walked_seconds(cal, start, end)
+
+
+@settings(max_examples=150, deadline=None)
+@given(calendars(), st.integers(-40 * 86_400_000, 40 * 86_400_000), st.integers(1, 30 * 86_400_000))
+def test_adding_long_targets_matches_the_day_walk(cal_anchor, offset_ms, target_ms):
+    cal, anchor = cal_anchor
+    start = anchor + timedelta(milliseconds=offset_ms)
+    expected = _walked_add(cal, start, target_ms / 1000)
+    got = cal.add(start, target_ms / 1000, horizon_days=140)
+    assert got == expected
+
+
+def test_a_target_past_the_horizon_is_never_reached():
+    mondays = WorkCalendar("UTC", (parse_ranges(["09:00-10:00"]),) + ((),) * 6)
+    monday = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert mondays.add(monday, 2 * 3600, horizon_days=7) is None  # the second hour is the next Monday's
+    assert mondays.add(monday, 2 * 3600, horizon_days=8) == datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert mondays.add(monday, 3600, horizon_days=1) == datetime(2026, 11, 23, 10, tzinfo=UTC)

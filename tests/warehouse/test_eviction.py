@@ -23,6 +23,8 @@ from streams.worker.batch import Batch, BatchBuilder
 from streams.worker.progress import ProgressStore
 from streams.worker.sla_alerter import SlaAlerter
 from streams.worker.tickets import TicketPartitions
+from tests.support.events import created, message, raw
+from tests.support.events import event as ticket_event
 
 PARTITIONS = 3
 SOURCE = "eviction-test"
@@ -164,3 +166,51 @@ def test_a_late_event_for_an_evicted_ticket_gives_the_facts_it_would_have_had(cl
     kept_open = {k for folds in reference.facts.folds.partitions.values() for k, f in folds.items()
                  if not f.replies.closed and not f.merged_into}
     assert kept_open <= again.keys(), "every open ticket is restored"
+
+
+def test_tickets_chdb_did_not_hold_are_asked_for_once_until_memory_drops_them(clean_warehouse):
+    """Messages often come before their ticket's creation. ClickHouse is asked once whether it holds such a
+    ticket; after the ticket is stored and evicted, a late event reads it back all the same."""
+    warehouse = clean_warehouse
+    builder = BatchBuilder(100_000, SOURCE)
+    asked: list[str] = []
+
+    async def db_call(fn, *args):
+        asked.append(fn.__name__)
+        return fn(*args)
+
+    store = TicketPartitions(ConfigStore(), SlaAlerter("localhost:9092", "sla-alerts", 3600), warehouse, db_call,
+                             ProgressStore(builder, warehouse, db_call), evict_after=EVICT_AFTER)
+    offset = iter(range(1000))
+
+    async def flush(*values: dict) -> None:
+        batch = Batch()
+        for value in values:
+            builder.add(batch, SourceRef("messages" if value["type"] == "message.created" else "tickets", 0,
+                                         next(offset)), value["ticket_id"].encode(), raw(value))
+        changed, _ = await store.apply(batch.ticket_events, batch.message_events)
+        batch.tables["tickets"] = store.ticket_rows(changed)
+        batch.tables["ticket_facts"] = store.facts_rows()[0]
+        for table, columns in batch.tables.items():
+            if columns.rows:
+                warehouse.insert_columns(table, columns.columns, columns.data)
+
+    async def run() -> None:
+        await flush(message("k1", at="2026-01-05T09:00:00+00:00"))
+        assert asked == ["load_states", "load_tickets"]  # nothing stored: remembered
+        await flush(message("k1", "outbound", at="2026-01-05T09:30:00+00:00"))
+        assert asked == ["load_states", "load_tickets"], "asked again for a ticket ClickHouse did not hold"
+        await flush(created("k1", at="2026-01-05T08:00:00+00:00"))
+        await flush(ticket_event("ticket.updated", ticket_id="k1", at="2026-01-05T10:00:00+00:00", status="closed"))
+        assert store.evict(datetime.now(UTC)) == 1
+        asked.clear()
+        await flush(message("k1", at="2026-01-05T09:45:00+00:00"))  # late, for the evicted ticket
+        assert asked == ["load_states", "load_tickets"]
+        assert store.reloaded == 1
+
+    asyncio.run(run())
+    fold = store.facts.folds.get(("acme", "k1"))
+    assert fold is not None
+    replies = fold[1].replies
+    assert replies.first_response_at == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    assert [s.kind for s in replies.history] == ["created", "customer", "rep", "customer", "closed"]

@@ -1,13 +1,14 @@
 """The ClickHouse side against real chDB: migrations, inserts, watermarks, ticket state, reports."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from schemas.events import ANY_EVENT
 from sinks import ticket_store
 from sinks.migrate import available, migrate
 from sinks.reports import parameters, report_sql
 from sinks.reports.request import account_config, account_zone
+from sinks.rows import ColumnBatch
 from streams.core.decode import SourceRef
 from streams.core.ticket_properties import update_properties
 from streams.worker.batch import Batch, BatchBuilder
@@ -114,3 +115,55 @@ def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
                                  parameters(date(2026, 11, 1), date(2026, 11, 30), "month", tz,
                                             channel="email")).result_rows
     assert none == []
+
+
+def test_every_stored_time_is_milliseconds_in_utc(warehouse):
+    """ColumnBatch hands the driver times as integer milliseconds (sinks.rows.as_millis): right only for
+    DateTime64(3, 'UTC') columns, which every table's time columns must therefore be."""
+    types = warehouse.query("SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
+                            "AND type LIKE '%DateTime%'").result_rows
+    assert types
+    wrong = [(t, n, ty) for t, n, ty in types if re.sub(r"DateTime64\(3, 'UTC'\)", "", ty).find("DateTime") >= 0]
+    assert wrong == []
+
+
+def test_times_in_arrays_and_nulls_are_stored_to_the_millisecond(warehouse):
+    warehouse.command("CREATE TABLE times_probe (i UInt8, at DateTime64(3, 'UTC'), "
+                      "maybe Nullable(DateTime64(3, 'UTC')), many Array(Nullable(DateTime64(3, 'UTC')))) "
+                      "ENGINE = MergeTree ORDER BY i")
+    before_epoch = datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    stockholm = datetime(2026, 3, 29, 3, 30, 0, 123_999, tzinfo=timezone(timedelta(hours=2)))
+    rows = ColumnBatch(("i", "at", "maybe", "many"), nullable=frozenset({"maybe"}))
+    rows.append((1, stockholm, None, [before_epoch, None, stockholm]))
+    rows.append((2, before_epoch, stockholm, []))
+    warehouse.insert_columns("times_probe", rows.columns, rows.data)
+    got = warehouse.query("SELECT i, at, maybe, many FROM times_probe ORDER BY i").result_rows
+    at_ms = datetime(2026, 3, 29, 1, 30, 0, 123_000, tzinfo=UTC)
+    last_ms = datetime(1969, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
+    assert [(i, a.astimezone(UTC), m and m.astimezone(UTC), [x and x.astimezone(UTC) for x in xs])
+            for i, a, m, xs in got] == [(1, at_ms, None, [last_ms, None, at_ms]), (2, last_ms, at_ms, [])]
+
+
+def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
+    """The worker collects garbage rarely (streams/worker/ingest.py:freeze_heap): an insert must not leave a
+    reference cycle that keeps its column lists alive until then (a fresh driver insert context did)."""
+    import gc
+
+    warehouse.command("CREATE TABLE garbage_probe (i UInt32, tags Array(String)) ENGINE = MergeTree ORDER BY i")
+
+    def insert() -> None:  # the batch is dropped afterwards, as a worker's after its commit
+        rows = ColumnBatch(("i", "tags"))
+        for i in range(2000):
+            rows.append((i, [f"t{i}"]))
+        warehouse.insert_columns("garbage_probe", rows.columns, rows.data)
+
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            insert()
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found < 100
+    assert warehouse.query("SELECT count() FROM garbage_probe").result_rows == [(6000,)]
