@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.events import EVENT_MODELS, TICKET_FIELDS, Event
@@ -17,8 +17,6 @@ from schemas.topics import TOPIC_OF_TYPE
 from streams.core.decode import DeadLetter, SourceRef
 
 SOURCE_COLUMNS = ("_source", "_topic", "_partition", "_offset")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 
 # Raw table -> its columns, in insert order (besides SOURCE_COLUMNS). A column
@@ -158,30 +156,8 @@ class ColumnBatch:
         for i, name in enumerate(self.columns):
             if name not in NULLABLE and name not in self.nullable and None in columns[i]:
                 columns[i] = ["" if v is None else v for v in columns[i]]
-            columns[i] = as_millis(columns[i])
         return columns
 
-
-def as_millis(column: Sequence) -> Sequence:
-    """A column of aware datetimes (or of arrays of them) as milliseconds since the epoch, None kept.
-
-    Every time column deskpulse stores is DateTime64(3, 'UTC') (tests/unit/test_schemas.py checks), and
-    the driver writes integers as they are: it converted each datetime in a Python call of its own,
-    the largest part of writing a facts row. Floor division keeps its rounding (down to the millisecond).
-    Anything else, naive datetimes included, is left to the driver."""
-    first = next((v for v in column if v is not None), None)
-    nested = isinstance(first, list)
-    if nested:
-        first = next((v for a in column if a for v in a if v is not None), None)
-    if type(first) is not datetime or first.tzinfo is None:
-        return column
-    e, ms = _EPOCH, _MS
-    try:
-        if nested:
-            return [[None if v is None else (v - e) // ms for v in a] for a in column]
-        return [None if v is None else (v - e) // ms for v in column]
-    except TypeError:  # a naive datetime among aware ones
-        return column
 
 
 def event_row(event: Event, source: SourceRef, source_id: str) -> tuple[str, tuple]:
