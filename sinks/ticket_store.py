@@ -15,8 +15,15 @@ COLUMNS = ("account_id", "ticket_id", "created_at", "status", "pipeline", "owner
 
 def state_row(state: TicketState, closed_at: datetime | None, partition: int, offset: int) -> tuple:
     # field_times keeps the full (time, event_id) stamp so reloaded state
-    # resolves ties exactly as in-memory state does.
-    stamps = {name: f"{t.isoformat()}|{eid}" for name, (t, eid) in state.stamps.items()}
+    # resolves ties exactly as in-memory state does. The fields one event set share its stamp (a creation
+    # sets ten): each stamp is formatted once per row.
+    texts: dict[int, str] = {}
+    stamps = {}
+    for name, stamp in state.stamps.items():
+        text = texts.get(id(stamp))
+        if text is None:
+            text = texts[id(stamp)] = f"{stamp[0].isoformat()}|{stamp[1]}"
+        stamps[name] = text
     return (state.account_id, state.ticket_id, state.created_at, *(state.get(p) for p in PROPERTIES),
             closed_at is not None, closed_at, state.deleted, state.updated_at, stamps,
             state.version, partition, offset)
