@@ -159,7 +159,6 @@ class ColumnBatch:
         return columns
 
 
-
 def event_row(event: Event, source: SourceRef, source_id: str) -> tuple[str, tuple]:
     return TABLE_OF_TOPIC[source.topic], ROW_OF_TYPE[event.type](event, source_id, source)  # type: ignore[attr-defined]
 

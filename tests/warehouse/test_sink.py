@@ -157,5 +157,5 @@ def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
         found = gc.collect()
     finally:
         gc.enable()
-    assert found < 100
+    assert found < 100, found
     assert warehouse.query("SELECT count() FROM garbage_probe").result_rows == [(6000,)]
