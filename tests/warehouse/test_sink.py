@@ -1,5 +1,6 @@
 """The ClickHouse side against real chDB: migrations, inserts, watermarks, ticket state, reports."""
 
+import gc
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -117,7 +118,6 @@ def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
     assert none == []
 
 
-
 def test_times_in_arrays_and_nulls_are_stored_to_the_millisecond(warehouse):
     """Through a reused insert context (sinks/clickhouse.py): times in arrays, NULLs, other zones, before 1970."""
     warehouse.command("CREATE TABLE times_probe (i UInt8, at DateTime64(3, 'UTC'), "
@@ -139,8 +139,6 @@ def test_times_in_arrays_and_nulls_are_stored_to_the_millisecond(warehouse):
 def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
     """The worker collects garbage rarely (streams/worker/ingest.py:freeze_heap): an insert must not leave a
     reference cycle that keeps its column lists alive until then (a fresh driver insert context did)."""
-    import gc
-
     warehouse.command("CREATE TABLE garbage_probe (i UInt32, tags Array(String)) ENGINE = MergeTree ORDER BY i")
 
     def insert() -> None:  # the batch is dropped afterwards, as a worker's after its commit
