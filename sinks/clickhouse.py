@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import clickhouse_connect
+import orjson
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.insert import InsertContext
 
 
 class WarehouseError(RuntimeError):
@@ -37,14 +37,18 @@ def connect(dsn: str, settings: Mapping[str, Any] | None = None) -> Client:
         raise WarehouseError(first) from exc
 
 
+# Inserts are sent as JSON columns, encoded by orjson (in C) and parsed by ClickHouse, which does not hold the
+# interpreter lock. The driver's Native encoding is Python: 55 us of the lock per facts row against 12 (about
+# 140 ms of every 20,000 records in `make bench`; docs/performance.md, "Throughput").
+# Naive times are UTC (the Native driver read them in the process's zone); times are ISO-8601 with their offset,
+# which best_effort parses; a None in a column that stores no NULL becomes the column's default, as before.
+INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_null_as_default": 1}
+_ORJSON_OPTIONS = orjson.OPT_NAIVE_UTC
+
+
 class Warehouse:
     def __init__(self, client: Client) -> None:
         self.client = client
-        # One reusable insert context per table and column list (the driver's documented way to insert
-        # repeatedly). A fresh one per insert cost a DESCRIBE query each time, and it is a reference cycle
-        # (it holds a bound method of itself) that kept every insert's column lists alive until a garbage
-        # collection, which then walked them all: 250,000 lists per collection in `make bench`.
-        self._inserts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
 
     @classmethod
     def open(cls, dsn: str, settings: Mapping[str, Any] | None = None) -> Warehouse:
@@ -65,18 +69,13 @@ class Warehouse:
         return self.client.query_row_block_stream(sql, parameters=parameters)
 
     def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
-        key = (table, tuple(columns))
-        context = self._inserts.get(key)
-        if context is None:
-            context = self.client.create_insert_context(table, list(columns), column_oriented=True)
-            self._inserts[key] = context
-        try:
-            self.client.insert(data=data, context=context)
-        except Exception:
-            self._inserts.pop(key, None)  # e.g. the table changed: the next insert reads its columns again
-            raise
-        finally:
-            context.data = None  # the driver keeps a reference to the last block until the next insert
+        """One list of values per column. A value JSON cannot carry raises TypeError (orjson.JSONEncodeError)."""
+        if len(columns) != len(data):
+            raise ValueError(f"{len(data)} value lists for {len(columns)} columns of {table}")
+        if not data or not len(data[0]):
+            return
+        body = orjson.dumps(dict(zip(columns, data, strict=True)), option=_ORJSON_OPTIONS)
+        self.client.raw_insert(table, list(columns), body, settings=INSERT_SETTINGS, fmt="JSONColumns")
 
     def watermarks(self, table: str, source: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
         """Highest stored source offset per partition of `topic` (on broker `source`) in `table`."""

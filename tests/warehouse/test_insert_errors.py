@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sinks.errors import is_deterministic
 from streams.core.decode import SourceRef
 from streams.worker import metrics
@@ -35,12 +37,16 @@ def _checkpoint(warehouse) -> Checkpoint:
     return Checkpoint(Settings(), warehouse, db_call, SlaAlerter("localhost:9092", "sla-alerts", 60))
 
 
-def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_warehouse):
+@pytest.mark.parametrize(("column", "value"), [
+    ("duration_s", "sixty"),  # ClickHouse cannot parse it as Float64, whatever happens
+    ("rep_id", "\ud800"),  # a lone surrogate: no UTF-8 (JSON) can carry it, the client refuses it
+])
+def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_warehouse, column, value):
     batch = _calls(9)
     rows = batch.tables["call_events"]._rows
-    duration = batch.tables["call_events"].columns.index("duration_s")
+    at = batch.tables["call_events"].columns.index(column)
     bad = list(rows[6])
-    bad[duration] = "sixty"  # cannot be encoded as Float64, whatever happens
+    bad[at] = value
     rows[6] = tuple(bad)
 
     checkpoint = _checkpoint(clean_warehouse)

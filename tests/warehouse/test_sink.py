@@ -136,6 +136,24 @@ def test_times_in_arrays_and_nulls_are_stored_to_the_millisecond(warehouse):
             for i, a, m, xs in got] == [(1, at_ms, None, [last_ms, None, at_ms]), (2, last_ms, at_ms, [])]
 
 
+def test_floats_naive_times_and_defaults_survive_the_json_insert(warehouse):
+    """Inserts go as JSON (sinks/clickhouse.py): floats come back bit for bit, a naive time is UTC, a None
+    where no NULL is stored is the column's default, and text of any kind comes back as it was."""
+    warehouse.command("CREATE TABLE json_probe (i UInt8, x Float64, at DateTime64(3, 'UTC'), s String, "
+                      "tags Map(LowCardinality(String), String)) ENGINE = MergeTree ORDER BY i")
+    floats = [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, -123456.78901234567, 2.0**-1074 * 3, 1e21]
+    text = 'quote " backslash \\ newline \n tab \t nul \x00 emoji \U0001f600 bidi \u202e'
+    rows = ColumnBatch(("i", "x", "at", "s", "tags"))
+    for i, x in enumerate(floats):
+        rows.append((i, x, datetime(2026, 3, 29, 1, 30, 0, 123_999), text if i else None, {"k": text}))
+    warehouse.insert_columns("json_probe", rows.columns, rows.data)
+    got = warehouse.query("SELECT x, at, s, tags FROM json_probe ORDER BY i").result_rows
+    assert [x for x, _, _, _ in got] == floats
+    assert {at.astimezone(UTC) for _, at, _, _ in got} == {datetime(2026, 3, 29, 1, 30, 0, 123_000, tzinfo=UTC)}
+    assert [s for _, _, s, _ in got] == ["", *[text] * (len(floats) - 1)]
+    assert all(tags == {"k": text} for _, _, _, tags in got)
+
+
 def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
     """The worker collects garbage rarely (streams/worker/ingest.py:freeze_heap): an insert must not leave a
     reference cycle that keeps its column lists alive until then (a fresh driver insert context did)."""
