@@ -7,17 +7,17 @@ is configured).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from streams.core.business_time import WorkCalendar
 from streams.core.folds import TicketFold
+from streams.core.immutable import immutable
 from streams.core.replies import Interval
 from streams.core.sla_clocks import Clock, Targets, ticket_clocks
 from streams.core.stages import StageSpan, stage_spans
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Duration:
     seconds: float  # 24/7
     sla_seconds: float  # working time of the SLA calendar
@@ -29,7 +29,7 @@ def duration(calendar: WorkCalendar, start: datetime | None, end: datetime | Non
     return Duration((end - start).total_seconds(), calendar.working_seconds(start, end))
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TicketFacts:
     created_at: datetime | None
     first_response_at: datetime | None

@@ -31,8 +31,10 @@ arrival order within the lateness window gives the same facts.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime
+
+from streams.core.immutable import immutable
 
 # "created" | "customer" | "rep" | "ignored" | "closed" (status set to a closed
 # stage) | "opened" (status set to an open stage: a reopen if it was closed)
@@ -43,7 +45,7 @@ Kind = str
 RANK = {"created": 0, "opened": 1, "customer": 2, "rep": 3, "ignored": 3, "closed": 4}
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Step:
     """What the metrics need of one event, reduced by the caller."""
 
@@ -59,7 +61,7 @@ class Step:
         return (self.at, RANK.get(self.kind, 3), self.event_id)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Interval:
     """One reply interval: who waited, from when to when, answered by whom."""
 
@@ -90,7 +92,7 @@ class _Log:
         self.intervals: list[Interval] = []
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ReplyState:
     """The metrics of one ticket after some steps.
 

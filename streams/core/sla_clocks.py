@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Literal
 
 from streams.core.business_time import WorkCalendar
+from streams.core.immutable import immutable
 from streams.core.replies import ReplyState
 
 ClockState = Literal["active", "due_soon", "overdue", "completed_on_time", "completed_late"]
@@ -44,7 +45,7 @@ class Targets:
     due_soon: float | None = None  # warn this long before the due time
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Clock:
     metric: str
     started_at: datetime

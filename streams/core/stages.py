@@ -9,13 +9,13 @@ exit in "new".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
+from streams.core.immutable import immutable
 from streams.core.replies import Step
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class StageSpan:
     stage: str
     entered_at: datetime  # first entry

@@ -9,10 +9,11 @@ a batch after a crash and reload state from ClickHouse on a cache miss.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from schemas.events import TICKET_FIELDS, TicketCreated, TicketDeleted, TicketMerged, TicketUpdated
+from streams.core.immutable import immutable
 
 TicketEvent = TicketCreated | TicketUpdated | TicketMerged | TicketDeleted
 # (event time, event_id): the order in which writes to one field win.
@@ -22,7 +23,7 @@ DEFAULTS: Mapping[str, str] = {"status": "new", "pipeline": "support", "priority
 PROPERTIES = (*TICKET_FIELDS, "contact_id")
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class TicketState:
     account_id: str
     ticket_id: str
