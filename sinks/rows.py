@@ -1,7 +1,8 @@
-"""Events -> column-oriented rows for the raw tables (pure).
+"""Events -> rows for the raw tables (pure).
 
-Column-oriented inserts are ~7x faster than row-oriented ones through
-clickhouse-connect, so a batch is accumulated as one list per column.
+A batch keeps its rows per table. The worker inserts them as they are
+(JSON rows, sinks/clickhouse.py `insert_rows`); `data` turns them into one
+list per column for callers that insert columns.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ ROW_OF_TYPE: dict[str, Callable[[Event, str, SourceRef], tuple]] = {
 
 @dataclass(slots=True)
 class ColumnBatch:
-    """Rows for one table; turned into one list per column when written."""
+    """Rows for one table, in the order of its columns."""
 
     columns: Sequence[str]
     nullable: frozenset[str] = field(default=frozenset())  # columns that store NULL (besides NULLABLE)
@@ -144,6 +145,13 @@ class ColumnBatch:
     @property
     def rows(self) -> int:
         return len(self._rows)
+
+    @property
+    def row_values(self) -> list[tuple]:
+        """The rows as appended (read only); checked to be as wide as the columns."""
+        if self._rows and len(self._rows[0]) != len(self.columns):
+            raise ValueError(f"rows have {len(self._rows[0])} values for {len(self.columns)} columns")
+        return self._rows
 
     @property
     def data(self) -> list[Sequence]:

@@ -152,8 +152,7 @@ class Checkpoint:
                 delay = min(delay * 2, 10.0)
 
     def _write(self, table: str, columns: ColumnBatch) -> None:
-        # On the ClickHouse thread: the columns are built there, beside the driver's encoding of them.
-        self.warehouse.insert_columns(table, columns.columns, columns.data)
+        self.warehouse.insert_rows(table, columns.columns, columns.row_values)
 
     async def _reject(self, table: str, row: tuple, exc: BaseException) -> None:
         """A row ClickHouse refuses whatever happens: kept in `dead_letters` with the server's reason, counted."""
@@ -169,7 +168,7 @@ class Checkpoint:
         rows = ColumnBatch(table_columns(DEAD_LETTER_TABLE))
         rows.append(dead)
         try:
-            await self.db_call(self.warehouse.insert_columns, DEAD_LETTER_TABLE, rows.columns, rows.data)
+            await self.db_call(self.warehouse.insert_rows, DEAD_LETTER_TABLE, rows.columns, rows.row_values)
         except Exception as again:  # noqa: BLE001 - the count and the log line above still tell
             log.error("the refused row could not be kept either: %s", one_line(again))
 

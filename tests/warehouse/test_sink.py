@@ -154,6 +154,19 @@ def test_floats_naive_times_and_defaults_survive_the_json_insert(warehouse):
     assert all(tags == {"k": text} for _, _, _, tags in got)
 
 
+def test_a_large_insert_stores_every_row_once(warehouse):
+    """Over 10 MiB ClickHouse splits the JSON rows to parse them in parallel; the split must keep rows whole
+    (they are separated by commas, and the text holds brackets, commas and quotes)."""
+    warehouse.command("CREATE TABLE large_probe (i UInt32, s String, tags Array(String)) ENGINE = MergeTree ORDER BY i")
+    noise = '], [", "' * 20
+    rows = [(i, f"{i}{noise}", [noise, str(i)]) for i in range(40_000)]
+    warehouse.insert_rows("large_probe", ("i", "s", "tags"), rows)
+    got = warehouse.query("SELECT count(), uniqExact(i), sum(i), countIf(s != concat(toString(i), {noise:String})), "
+                          "countIf(tags != [{noise:String}, toString(i)]) FROM large_probe",
+                          {"noise": noise}).result_rows
+    assert got == [(40_000, 40_000, sum(range(40_000)), 0, 0)]
+
+
 def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
     """The worker collects garbage rarely (streams/worker/ingest.py:freeze_heap): an insert must not leave a
     reference cycle that keeps its column lists alive until then (a fresh driver insert context did)."""
