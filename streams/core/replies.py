@@ -33,6 +33,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import field, replace
 from datetime import datetime
+from operator import attrgetter
 
 from streams.core.immutable import immutable
 
@@ -82,11 +83,10 @@ class _Log:
     intervals in fold order (a snapshot sees the first `n_intervals` of them).
     """
 
-    __slots__ = ("history", "orders", "seen", "snapshots", "intervals")
+    __slots__ = ("history", "seen", "snapshots", "intervals")
 
     def __init__(self) -> None:
         self.history: list[Step] = []
-        self.orders: list[tuple[datetime, int, str]] = []
         self.seen: set[str] = set()
         self.snapshots: list[ReplyState] = []
         self.intervals: list[Interval] = []
@@ -160,16 +160,14 @@ def add_step(state: ReplyState, step: Step) -> ReplyState:
     elif step.event_id in log.seen:
         return state
     log.seen.add(step.event_id)
-    order = step.order
-    if not log.orders or order >= log.orders[-1]:
+    order = step.order  # not kept per step: a tuple each was memory and work for the garbage collector
+    if not log.history or order >= log.history[-1].order:
         log.history.append(step)
-        log.orders.append(order)
         core = _advance(log.snapshots[-1] if log.snapshots else _EMPTY, step, log.intervals)
         log.snapshots.append(core)
         return _with_log(core, log)
-    at = bisect.bisect_right(log.orders, order)
+    at = bisect.bisect_right(log.history, order, key=_ORDER)
     log.history.insert(at, step)
-    log.orders.insert(at, order)
     del log.snapshots[at:]
     core = log.snapshots[-1] if log.snapshots else _EMPTY
     del log.intervals[core.n_intervals:]
@@ -236,3 +234,4 @@ def _advance(state: ReplyState, step: Step, intervals: list[Interval]) -> ReplyS
 
 
 _EMPTY = ReplyState()
+_ORDER = attrgetter("order")
