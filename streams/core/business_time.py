@@ -258,3 +258,43 @@ def _merge(intervals: Iterable[Interval]) -> Iterator[Interval]:
             yield (cur_lo, cur_hi)
             cur_lo, cur_hi = lo, hi
     yield (cur_lo, cur_hi)
+
+
+_UNKNOWN = object()
+
+
+class RememberedCalendar:
+    """One ticket's view of its SLA calendar that remembers the answers of its last facts (the same answers).
+
+    A touched ticket's facts re-state every interval, stage and clock, and most have not changed since the
+    last time: their working seconds and due times are looked up instead of computed again. `settle()`
+    after each facts computation keeps only what that computation asked for, so what is remembered follows
+    the ticket as it is now (a late event that re-folds it leaves nothing stale behind).
+    """
+
+    __slots__ = ("calendar", "always", "_last", "_now")
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self.always = calendar.always
+        self._last: dict[tuple, object] = {}
+        self._now: dict[tuple, object] = {}
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        key = (start, end)
+        found = self._last.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.calendar.working_seconds(start, end)
+        self._now[key] = found
+        return found  # type: ignore[return-value]
+
+    def add(self, start: datetime, seconds: float, horizon_days: int = 800) -> datetime | None:
+        key = (start, seconds, horizon_days)
+        found = self._last.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.calendar.add(start, seconds, horizon_days)
+        self._now[key] = found
+        return found  # type: ignore[return-value]
+
+    def settle(self) -> None:
+        self._last, self._now = self._now, {}

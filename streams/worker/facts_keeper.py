@@ -9,6 +9,7 @@ clocks to the alerter.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -16,7 +17,7 @@ from typing import NamedTuple
 from schemas.events import Event
 from sinks.facts_store import COLUMNS, NULLABLE, facts_row
 from sinks.rows import ColumnBatch
-from streams.core.business_time import WorkCalendar
+from streams.core.business_time import RememberedCalendar, WorkCalendar
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.core.facts import TicketFacts, ticket_facts
@@ -26,6 +27,9 @@ from streams.core.ticket_properties import TicketState
 from streams.worker.sla_alerter import SlaAlerter
 
 StateOf = Callable[[int, Key], TicketState | None]
+# Tickets whose SLA-calendar answers are remembered between their facts (RememberedCalendar): the busiest ones.
+# About 1-2 KiB each; a ticket no longer among them only computes its next facts in full.
+MAX_REMEMBERED = 20_000
 
 
 class Refused(NamedTuple):
@@ -50,6 +54,7 @@ class FactsKeeper:
         self.folds = TicketFolds()
         self._version = 0
         self._generations: dict[str, int] = {}
+        self._remembered: OrderedDict[Key, RememberedCalendar] = OrderedDict()
 
     def _closed(self, account_id: str, pipeline: str, status: str) -> bool:
         return self.config.is_closed_stage(account_id, pipeline, status)
@@ -108,7 +113,18 @@ class FactsKeeper:
         return targets, self.config.sla_calendar(account_id, team)
 
     def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
-        return ticket_facts(fold, *self._sla(key, state))
+        targets, calendar = self._sla(key, state)
+        if calendar.always:  # 24/7: nothing worth remembering
+            return ticket_facts(fold, targets, calendar)
+        remembered = self._remembered.pop(key, None)
+        if remembered is None or remembered.calendar is not calendar:
+            remembered = RememberedCalendar(calendar)
+        self._remembered[key] = remembered
+        if len(self._remembered) > MAX_REMEMBERED:
+            self._remembered.popitem(last=False)
+        facts = ticket_facts(fold, targets, remembered)  # type: ignore[arg-type]
+        remembered.settle()
+        return facts
 
     def clocks(self, key: Key, fold: TicketFold, state: TicketState | None) -> list[Clock]:
         """Only the SLA clocks (what the live summary needs; cheaper than all the facts)."""

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.business_time import WorkCalendar
+from streams.core.business_time import RememberedCalendar, WorkCalendar
 from streams.core.facts import ticket_facts
 from streams.core.folds import TicketFold, TicketFolds, message_step
 from streams.core.replies import Step
 from streams.core.sla_clocks import Targets
 from streams.core.stages import stage_spans
-from tests.support.references import OFFICE, T0, fold, sorted_history
+from tests.support.references import OFFICE, T0, calendars, fold, histories, sorted_history
 
 STAGES = ["new", "waiting_on_us", "waiting_on_contact", "closed"]
 
@@ -82,6 +82,24 @@ def test_a_merged_tickets_messages_count_on_the_primary_also_after_the_merge():
     facts = ticket_facts(folds.get(merged)[1], Targets(first_response=60.0), WorkCalendar.twenty_four_seven())
     assert facts.clocks == [] and facts.merged_into == "P"  # the merged ticket stops counting
     assert set(folds.take_touched()) == {primary, merged}
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.randoms(), calendars())
+def test_facts_through_a_remembered_calendar_equal_facts_computed_afresh(steps, rnd, calendar_anchor):
+    """The worker keeps a RememberedCalendar per busy ticket between its facts (facts_keeper.py): after every
+    step, in any arrival order (late steps re-fold the ticket), its facts equal those computed from scratch."""
+    calendar, anchor = calendar_anchor
+    shift = anchor - T0
+    rnd.shuffle(steps)
+    targets = Targets(first_response=3600.0, next_response=1800.0, time_to_close=86400.0, due_soon=600.0)
+    remembered, ticket = RememberedCalendar(calendar), TicketFold()
+    for step in steps:
+        ticket.add(Step(step.at + shift, step.event_id, step.kind, step.who, step.channel,
+                        stage=step.kind if step.kind in ("created", "closed", "opened") else ""))
+        got = ticket_facts(ticket, targets, remembered)  # type: ignore[arg-type]
+        remembered.settle()
+        assert got == ticket_facts(ticket, targets, calendar)
 
 
 def test_durations_are_given_24_7_and_in_sla_hours():
