@@ -264,37 +264,40 @@ _UNKNOWN = object()
 
 
 class RememberedCalendar:
-    """One ticket's view of its SLA calendar that remembers the answers of its last facts (the same answers).
+    """One ticket's view of its SLA calendar that remembers the answers of its facts (the same answers).
 
     A touched ticket's facts re-state every interval, stage and clock, and most have not changed since the
-    last time: their working seconds and due times are looked up instead of computed again. `settle()`
-    after each facts computation keeps only what that computation asked for, so what is remembered follows
-    the ticket as it is now (a late event that re-folds it leaves nothing stale behind).
+    last time: their working seconds and due times are looked up instead of computed again. The answers
+    stay in one dict, so an answer found again makes no new key (new objects are work for the garbage
+    collector); `settle()` after each facts computation forgets them all once they are more than twice
+    what that computation asked for (a late event that re-folds the ticket leaves stale ones behind).
     """
 
-    __slots__ = ("calendar", "always", "_last", "_now")
+    __slots__ = ("calendar", "always", "_known", "_asked")
 
     def __init__(self, calendar: WorkCalendar) -> None:
         self.calendar = calendar
         self.always = calendar.always
-        self._last: dict[tuple, object] = {}
-        self._now: dict[tuple, object] = {}
+        self._known: dict[tuple, object] = {}
+        self._asked = 0
 
     def working_seconds(self, start: datetime, end: datetime) -> float:
+        self._asked += 1
         key = (start, end)
-        found = self._last.get(key, _UNKNOWN)
+        found = self._known.get(key, _UNKNOWN)
         if found is _UNKNOWN:
-            found = self.calendar.working_seconds(start, end)
-        self._now[key] = found
+            found = self._known[key] = self.calendar.working_seconds(start, end)
         return found  # type: ignore[return-value]
 
     def add(self, start: datetime, seconds: float, horizon_days: int = 800) -> datetime | None:
+        self._asked += 1
         key = (start, seconds, horizon_days)
-        found = self._last.get(key, _UNKNOWN)
+        found = self._known.get(key, _UNKNOWN)
         if found is _UNKNOWN:
-            found = self.calendar.add(start, seconds, horizon_days)
-        self._now[key] = found
+            found = self._known[key] = self.calendar.add(start, seconds, horizon_days)
         return found  # type: ignore[return-value]
 
     def settle(self) -> None:
-        self._last, self._now = self._now, {}
+        if len(self._known) > 2 * self._asked + 16:
+            self._known.clear()
+        self._asked = 0
