@@ -111,15 +111,30 @@ class Checkpoint:
         metrics.DEAD_LETTER_SEND_FAILURES.inc()
 
     async def insert(self, batch: Batch) -> int:
+        """Every table of the batch, state tables first. All of them in one call on the ClickHouse thread: one
+        call per table waited for the event loop between tables, and the loop was busy applying the next
+        batch (four to seven tables took 0.8 s for 0.3 s of inserting, and applies waited for commits).
+        A table that fails there, and every table after it, goes the careful way (`_insert`)."""
+        tables = [(t, c) for t, c in sorted(batch.tables.items(), key=lambda tc: tc[0] not in STATE_TABLES)
+                  if c.rows]
+        done: list[str] = []
+        try:
+            await self.db_call(self._write_all, tables, done)
+            self.failing_since = None
+        except Exception as exc:  # noqa: BLE001 - retried, narrowed down or dead-lettered below
+            log.debug("insert of %d tables stopped after %d: %s", len(tables), len(done), one_line(exc))
         written = 0
-        tables = sorted(batch.tables.items(), key=lambda tc: tc[0] not in STATE_TABLES)
         for table, columns in tables:
-            if columns.rows:
-                stored = await self._insert(table, columns)
-                metrics.ROWS_WRITTEN.labels(table).inc(stored)
-                if table not in STATE_TABLES:
-                    written += stored
+            stored = columns.rows if table in done else await self._insert(table, columns)
+            metrics.ROWS_WRITTEN.labels(table).inc(stored)
+            if table not in STATE_TABLES:
+                written += stored
         return written
+
+    def _write_all(self, tables: list[tuple[str, ColumnBatch]], done: list[str]) -> None:
+        for table, columns in tables:
+            self._write(table, columns)
+            done.append(table)
 
     async def _insert(self, table: str, columns: ColumnBatch) -> int:
         """Insert, retrying transient failures with backoff; a deterministic failure is narrowed down by
