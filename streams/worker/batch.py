@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
 
 from schemas.events import Event
 from sinks.rows import (
     DEAD_LETTER_TABLE,
+    ROW_OF_TYPE,
     STATE_KEYS,
     TABLE_OF_TOPIC,
     ColumnBatch,
     dead_letter_row,
-    event_row,
     table_columns,
 )
 from streams.core.decode import MAX_REASON, DeadLetter, SourceRef, decode
@@ -32,6 +34,23 @@ LIVE_TYPES = frozenset({"feedback.submitted", "call.ended", "rep.status_changed"
 TICKET_TYPES = frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})
 # (table, topic, partition) -> highest offset stored in that table.
 Watermarks = dict[tuple[str, str, int], int]
+
+
+class RecordLike(Protocol):
+    """What the builder reads of a consumed record (aiokafka's ConsumerRecord has it)."""
+
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+class Record(NamedTuple):
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 @dataclass(slots=True)
@@ -106,14 +125,53 @@ class BatchBuilder:
             del self.watermarks[key]
 
     def add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None) -> None:
-        batch.records += 1
-        batch.next_offsets[(source.topic, source.partition)] = source.offset + 1
-        try:
-            self._add(batch, source, key, value, decode(source, key, value))
-        except Exception as exc:  # a bug must not stop the pipeline or lose the record
-            self._add(batch, source, key, value,
-                      DeadLetter(source, "internal", f"internal error: {type(exc).__name__}: {exc}"[:MAX_REASON], key,
-                                 value))
+        self.add_records(batch, source.topic, source.partition, (Record(source.offset, key, value),))
+
+    def add_records(self, batch: Batch, topic: str, partition: int, records: Iterable[RecordLike]) -> None:
+        """Records of one partition in offset order (what a fetch brings of it); what is the same for all of
+        them (its dedupe window, its table and watermark) is looked up once, not per record."""
+        seen = self.seen_ids(topic, partition)
+        table = TABLE_OF_TOPIC[topic]
+        stored_up_to = self.watermarks.get((table, topic, partition), -1)
+        position = (topic, partition)
+        next_offsets, consumed = batch.next_offsets, batch.consumed
+        rows: ColumnBatch | None = None
+        for record in records:
+            offset = record.offset
+            source = SourceRef(topic, partition, offset)
+            batch.records += 1
+            next_offsets[position] = offset + 1
+            try:
+                outcome = decode(source, record.key, record.value)
+                if isinstance(outcome, DeadLetter):
+                    self._dead(batch, outcome)
+                    continue
+                event: Any = outcome
+                if not seen.add(event.event_id):
+                    batch.duplicates[topic] += 1
+                    continue
+                kind = event.type
+                consumed[(topic, kind)] += 1
+                if kind in TICKET_TYPES:
+                    batch.ticket_events.append((event, source))
+                elif kind == "message.created":
+                    batch.message_events.append((event, source))
+                elif kind == "config.updated":
+                    batch.config_events.append(event)
+                elif topic == "agent" and kind != "agent.gap_dismissed":
+                    batch.agent_events.append((event, source))
+                if offset <= stored_up_to:
+                    batch.already_stored += 1
+                    continue
+                if kind in LIVE_TYPES:
+                    batch.live_events.append((event, partition))  # stored ones were reloaded with the partition
+                if rows is None:
+                    rows = batch._table(table)
+                rows.append(ROW_OF_TYPE[kind](event, self.source_id, source))
+            except Exception as exc:  # a bug must not stop the pipeline or lose the record
+                self._dead(batch, DeadLetter(source, "internal",
+                                             f"internal error: {type(exc).__name__}: {exc}"[:MAX_REASON],
+                                             record.key, record.value))
 
     def refuse(self, batch: Batch, event: Event, source: SourceRef, reason_code: str, reason: str) -> None:
         """An event the state refused after decoding (a merge that would close a cycle): not stored, dead-lettered.
@@ -131,33 +189,10 @@ class BatchBuilder:
             batch.dead_letters.append(dead)
             batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(dead, self.source_id))
 
-    def _add(self, batch: Batch, source: SourceRef, key: bytes | None, value: bytes | None,
-             outcome: Event | DeadLetter) -> None:
-        if isinstance(outcome, DeadLetter):
-            if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
-                batch.dead_letters.append(outcome)
-                batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(outcome, self.source_id))
-            else:
-                batch.already_stored += 1
-            return
-        event = outcome
-        if not self.seen_ids(source.topic, source.partition).add(event.event_id):
-            batch.duplicates[source.topic] += 1
-            return
-        batch.consumed[(source.topic, event.type)] += 1  # type: ignore[attr-defined]
-        if event.type in TICKET_TYPES:  # type: ignore[attr-defined]
-            batch.ticket_events.append((event, source))
-        elif event.type == "message.created":  # type: ignore[attr-defined]
-            batch.message_events.append((event, source))
-        elif event.type == "config.updated":  # type: ignore[attr-defined]
-            batch.config_events.append(event)
-        elif source.topic == "agent" and event.type != "agent.gap_dismissed":  # type: ignore[attr-defined]
-            batch.agent_events.append((event, source))
-        table = TABLE_OF_TOPIC[source.topic]
-        if source.offset <= self.watermarks.get((table, source.topic, source.partition), -1):
+    def _dead(self, batch: Batch, dead: DeadLetter) -> None:
+        source = dead.source
+        if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
+            batch.dead_letters.append(dead)
+            batch._table(DEAD_LETTER_TABLE).append(dead_letter_row(dead, self.source_id))
+        else:
             batch.already_stored += 1
-            return
-        if event.type in LIVE_TYPES:  # type: ignore[attr-defined]
-            batch.live_events.append((event, source.partition))  # stored ones were reloaded with the partition
-        name, row = event_row(event, source, self.source_id)
-        batch._table(name).append(row)

@@ -233,13 +233,11 @@ class IngestService(Service):
             if records and not self._settled.is_set():
                 await self._settled.wait()
             assigned = self.consumer.assignment()
-            batch, add, logical = self.batch, self.builder.add, self._logical
+            batch = self.batch
             for tp, recs in records.items():
                 if tp not in assigned:
                     continue  # revoked meanwhile: uncommitted, its new owner reads it again
-                topic = logical[tp.topic]
-                for r in recs:
-                    add(batch, SourceRef(topic, tp.partition, r.offset), r.key, r.value)
+                self.builder.add_records(batch, self._logical[tp.topic], tp.partition, recs)
             if batch.records and (
                 batch.records >= self.settings.batch_max_rows
                 or time.monotonic() - batch.started >= self.settings.batch_max_seconds

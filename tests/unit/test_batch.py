@@ -66,10 +66,10 @@ def test_seen_ids_remember_exactly_the_last_capacity_distinct_ids(ids, capacity)
 def test_an_internal_error_dead_letters_the_record_instead_of_crashing(monkeypatch):
     import streams.worker.batch as batch_module
 
-    def broken(event, source, source_id):
+    def broken(event, source_id, source):
         raise KeyError("no row mapping")
 
-    monkeypatch.setattr(batch_module, "event_row", broken)
+    monkeypatch.setitem(batch_module.ROW_OF_TYPE, "ticket.created", broken)
     _, batch = build([("tickets", 0, raw(created("t1")))])
     assert [d.reason_code for d in batch.dead_letters] == ["internal"]
     assert "KeyError" in batch.dead_letters[0].reason
