@@ -59,7 +59,7 @@ def ticket_facts(fold: TicketFold, targets: Targets | None, calendar: WorkCalend
         reopens=r.reopens,
         waiting_since=None if merged else r.waiting_since,
         merged_into=fold.merged_into,
-        stages=[(span, duration(calendar, span.entered_at, span.left_at)) for span in stage_spans(r.history)],
+        stages=[(span, duration(calendar, span.entered_at, span.left_at)) for span in stage_spans(r.stage_steps)],
         intervals=[(i, duration(calendar, i.started_at, i.ended_at)) for i in r.intervals],  # type: ignore[misc]
         clocks=[] if merged else ticket_clocks(r, targets, calendar),
     )

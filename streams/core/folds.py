@@ -89,7 +89,9 @@ class TicketFolds:
         return None
 
     def _fold(self, partition: int, key: Key) -> TicketFold:
-        folds = self.partitions.setdefault(partition, {})
+        folds = self.partitions.get(partition)
+        if folds is None:
+            folds = self.partitions[partition] = {}
         fold = folds.get(key)
         if fold is None:
             fold = folds[key] = TicketFold()
@@ -107,11 +109,12 @@ class TicketFolds:
         fold = self._fold(partition, key)
         if _full(fold, step):
             return False
-        before = fold.replies.snapshots[-1] if fold.replies.snapshots else None
+        log = fold.replies.log
+        before = log.snapshots[-1] if log is not None and log.snapshots else None
         fold.add(step)
         # A step that leaves the metrics as they were (a series goes on, a
         # bot message, a redelivery) changes no fact: no new facts row.
-        if step.stage or not fold.replies.snapshots or fold.replies.snapshots[-1] is not before:
+        if step.stage or fold.replies.snapshots[-1] is not before:
             self.touched[key] = partition
         if fold.merged_into and step.kind in MESSAGE_KINDS:
             self._count_upward(key[0], key[1], [step])

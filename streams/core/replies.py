@@ -83,10 +83,11 @@ class _Log:
     intervals in fold order (a snapshot sees the first `n_intervals` of them).
     """
 
-    __slots__ = ("history", "seen", "snapshots", "intervals")
+    __slots__ = ("history", "stages", "seen", "snapshots", "intervals")
 
     def __init__(self) -> None:
         self.history: list[Step] = []
+        self.stages: list[Step] = []  # the steps of history that set a stage, in the same order
         self.seen: set[str] = set()
         self.snapshots: list[ReplyState] = []
         self.intervals: list[Interval] = []
@@ -118,6 +119,11 @@ class ReplyState:
     def history(self) -> list[Step]:
         """Every step in order (read only)."""
         return self.log.history if self.log is not None else []
+
+    @property
+    def stage_steps(self) -> list[Step]:
+        """The steps that set a stage (creation, status changes), in order (read only)."""
+        return self.log.stages if self.log is not None else []
 
     @property
     def seen(self) -> set[str]:
@@ -160,18 +166,24 @@ def add_step(state: ReplyState, step: Step) -> ReplyState:
     elif step.event_id in log.seen:
         return state
     log.seen.add(step.event_id)
-    order = step.order  # not kept per step: a tuple each was memory and work for the garbage collector
-    if not log.history or order >= log.history[-1].order:
-        log.history.append(step)
+    history = log.history
+    # In order unless it is older than the newest step; the order tuples are built only for a tie in time.
+    if not history or step.at > history[-1].at or (step.at == history[-1].at and step.order >= history[-1].order):
+        history.append(step)
+        if step.stage:
+            log.stages.append(step)
         core = _advance(log.snapshots[-1] if log.snapshots else _EMPTY, step, log.intervals)
         log.snapshots.append(core)
         return _with_log(core, log)
-    at = bisect.bisect_right(log.history, order, key=_ORDER)
-    log.history.insert(at, step)
+    order = step.order
+    at = bisect.bisect_right(history, order, key=_ORDER)
+    history.insert(at, step)
+    if step.stage:
+        log.stages.insert(bisect.bisect_right(log.stages, order, key=_ORDER), step)
     del log.snapshots[at:]
     core = log.snapshots[-1] if log.snapshots else _EMPTY
     del log.intervals[core.n_intervals:]
-    for s in log.history[at:]:
+    for s in history[at:]:
         core = _advance(core, s, log.intervals)
         log.snapshots.append(core)
     return _with_log(core, log)

@@ -53,8 +53,12 @@ def stage_histories(draw):
 def test_time_in_stage_runs_from_first_entry_to_last_exit_in_any_arrival_order(steps, rnd):
     shuffled = list(steps)
     rnd.shuffle(shuffled)
-    spans = stage_spans(fold(shuffled).history)
+    state = fold(shuffled)
+    spans = stage_spans(state.history)
     assert {s.stage: (s.entered_at, s.left_at) for s in spans} == reference_spans(steps)
+    # the facts read the stage-setting steps the fold keeps aside, in the same order as in its history
+    assert state.stage_steps == [s for s in state.history if s.stage]
+    assert stage_spans(state.stage_steps) == spans
 
 
 def test_time_in_stage_example():
