@@ -63,6 +63,41 @@ def test_the_refused_row_is_dead_lettered_and_the_others_are_stored(clean_wareho
     assert checkpoint.failing_since is None
 
 
+def test_a_large_commit_inserts_its_tables_in_one_call_and_a_refused_row_still_goes_alone(clean_warehouse):
+    """A commit of at least `one_call_from` records inserts every table in one call on the ClickHouse thread;
+    the table that fails there (and those after it) goes table by table, isolating the refused row."""
+    batch = _calls(9)
+    builder = BatchBuilder(100, "src")
+    for i in range(4):
+        builder.add(batch, SourceRef("tickets", 0, i), f"t{i}".encode(), raw(created(f"t{i}")))
+    calls = batch.tables["call_events"]
+    at = calls.columns.index("duration_s")
+    calls._rows[6] = (*calls._rows[6][:at], "sixty", *calls._rows[6][at + 1:])
+
+    checkpoint = _checkpoint(clean_warehouse)
+    checkpoint.one_call_from = 1
+    calls_made = []
+    checkpoint.db_call = _counting(checkpoint.db_call, calls_made)
+    assert asyncio.run(checkpoint.insert(batch)) == 12
+    assert calls_made[0] == "_write_all"  # the one call came first
+    assert clean_warehouse.query("SELECT count() FROM ticket_events").result_rows == [(4,)]
+    kept = clean_warehouse.query("SELECT call_id FROM call_events ORDER BY _offset").result_rows
+    assert [r[0] for r in kept] == [f"call{i}" for i in range(9) if i != 6]
+    assert clean_warehouse.query("SELECT _offset FROM dead_letters").result_rows == [(6,)]
+
+    calls_made.clear()
+    checkpoint.one_call_from = 10_000  # a small commit: table by table
+    asyncio.run(checkpoint.insert(_calls(2)))
+    assert "_write_all" not in calls_made
+
+
+def _counting(db_call, names: list[str]):
+    async def counted(fn, *args):
+        names.append(fn.__name__)
+        return await db_call(fn, *args)
+    return counted
+
+
 def test_transient_and_deterministic_errors_are_told_apart():
     from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 
