@@ -27,9 +27,10 @@ from streams.core.ticket_properties import TicketState
 from streams.worker.sla_alerter import SlaAlerter
 
 StateOf = Callable[[int, Key], TicketState | None]
-# Tickets whose SLA-calendar answers are remembered between their facts (RememberedCalendar): the busiest ones.
-# About 1-2 KiB each; a ticket no longer among them only computes its next facts in full.
-MAX_REMEMBERED = 20_000
+# Tickets whose SLA-calendar answers are remembered between their facts (RememberedCalendar): the most recently
+# touched. About 4 KB each (25 answers for a ticket of a dozen messages): 20 MB at most. A ticket no longer among
+# them computes its next facts in full.
+MAX_REMEMBERED = 5_000
 
 
 class Refused(NamedTuple):
