@@ -98,8 +98,9 @@ def freeze_heap(force: bool = False, records_in_flight: int | None = None) -> No
     collection in 20 s instead of four to five of 0.2-0.7 s each, +10 %
     throughput), under light traffic it stays short (a 600,000-object one
     held the live answer 0.25 s). There is little garbage to wait for since
-    the driver's insert contexts are reused (sinks/clickhouse.py): each was
-    a cycle holding its batch's column lists, 250,000 lists per collection.
+    inserts no longer go through the driver's insert contexts
+    (sinks/clickhouse.py): each was a cycle holding its batch's column
+    lists, 250,000 lists per collection.
     """
     limit = YOUNG_OBJECTS_PER_COLLECTION
     if records_in_flight is not None:

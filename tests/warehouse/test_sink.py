@@ -119,7 +119,7 @@ def test_tickets_created_report_buckets_by_local_date(clean_warehouse):
 
 
 def test_times_in_arrays_and_nulls_are_stored_to_the_millisecond(warehouse):
-    """Through a reused insert context (sinks/clickhouse.py): times in arrays, NULLs, other zones, before 1970."""
+    """Through the JSON insert (sinks/clickhouse.py): times in arrays, NULLs, other zones, before 1970."""
     warehouse.command("CREATE TABLE times_probe (i UInt8, at DateTime64(3, 'UTC'), "
                       "maybe Nullable(DateTime64(3, 'UTC')), many Array(Nullable(DateTime64(3, 'UTC')))) "
                       "ENGINE = MergeTree ORDER BY i")
@@ -169,7 +169,7 @@ def test_a_large_insert_stores_every_row_once(warehouse):
 
 def test_an_insert_leaves_no_garbage_holding_its_rows(warehouse):
     """The worker collects garbage rarely (streams/worker/ingest.py:freeze_heap): an insert must not leave a
-    reference cycle that keeps its column lists alive until then (a fresh driver insert context did)."""
+    reference cycle that keeps its column lists alive until then (the driver's insert contexts did)."""
     warehouse.command("CREATE TABLE garbage_probe (i UInt32, tags Array(String)) ENGINE = MergeTree ORDER BY i")
 
     def insert() -> None:  # the batch is dropped afterwards, as a worker's after its commit
