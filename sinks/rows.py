@@ -148,9 +148,7 @@ class ColumnBatch:
 
     @property
     def row_values(self) -> list[tuple]:
-        """The rows as appended (read only); checked to be as wide as the columns."""
-        if self._rows and len(self._rows[0]) != len(self.columns):
-            raise ValueError(f"rows have {len(self._rows[0])} values for {len(self.columns)} columns")
+        """The rows as appended (read only; `Warehouse.insert_rows` checks their width)."""
         return self._rows
 
     @property
