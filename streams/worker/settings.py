@@ -30,6 +30,12 @@ def _tokens(text: str) -> dict[str, str]:
 
 
 MIN_EVICT_AFTER_S = 50 * 3600
+# At most this many records per sink batch. With a batch being applied and one batch's worth waiting for its commit
+# (flights.py), at most 3x this many records are uncommitted at any time, fewer than the ticket properties or
+# conversations an LRU holds (tickets.TICKET_CACHE_PER_PARTITION, conversations.MAX_CONVERSATIONS). So a key that
+# left an LRU has no row in flight, and the point reads of the next apply may run beside the inserts
+# (ingest.IngestService.read_call); tests/unit/test_settings.py checks the margin.
+MAX_BATCH_ROWS = 30_000
 
 
 class Settings(BaseSettings):
@@ -115,6 +121,8 @@ class Settings(BaseSettings):
             raise SettingsError("partitions must be at least 1")
         if self.batch_max_rows < 1 or self.batch_max_seconds <= 0:
             raise SettingsError("batch limits must be positive")
+        if self.batch_max_rows > MAX_BATCH_ROWS:
+            raise SettingsError(f"batch_max_rows must be at most {MAX_BATCH_ROWS:,}")
         if 0 < self.evict_closed_after_s < MIN_EVICT_AFTER_S:
             raise SettingsError(f"evict_closed_after_s must be 0 (never) or at least {MIN_EVICT_AFTER_S} (50 h: "
                                 "the live summary reads yesterday's tickets from memory)")
