@@ -1,6 +1,9 @@
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.events import ANY_EVENT, EVENT_MODELS, TicketUpdated
 from schemas.export import export_json_schemas
@@ -19,6 +22,19 @@ def test_every_event_type_has_a_model_and_a_topic():
 def test_occurred_at_is_normalised_to_utc():
     e = ANY_EVENT.validate_python(created("t1", at="2026-11-02T11:30:00+01:00"))
     assert e.occurred_at.isoformat() == "2026-11-02T10:30:00+00:00"
+
+
+@given(at=st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2026, 1, 1)),
+       offset_min=st.integers(-14 * 60, 14 * 60), json_text=st.booleans())
+def test_occurred_at_is_utc_to_the_millisecond(at, offset_min, json_text):
+    # Reference: the rounding as it was written before it was skipped for whole milliseconds.
+    sent = at.replace(tzinfo=timezone(timedelta(minutes=offset_min)))
+    expected = sent.astimezone(UTC).replace(microsecond=sent.microsecond // 1000 * 1000)
+    doc = created("t1", at=sent.isoformat())
+    e = ANY_EVENT.validate_json(json.dumps(doc)) if json_text else ANY_EVENT.validate_python(doc)
+    assert e.occurred_at == expected
+    assert e.occurred_at.tzinfo is UTC  # compared with UTC times everywhere: another tzinfo costs each comparison
+    assert e.occurred_at.microsecond % 1000 == 0
 
 
 def test_ticket_updated_knows_what_changed_including_cleared_fields():
