@@ -114,6 +114,10 @@ def run_bench(settings: Settings, n: int, echo: Callable[[str], None], alert_tic
              f"{stats['flushes']} flushes")
         echo(f"bench: pipeline={pipeline_rate:.0f} ev/s ceiling={ceiling_rate:.0f} ev/s "
              f"ratio={pipeline_rate / ceiling_rate:.2f}")
+        # The event loop is the worker's limit: its CPU per event is steadier from run to run than the rate.
+        loop_cpu = stats["loop_cpu_at_last_commit"] - stats["loop_cpu_at_first_record"]
+        echo(f"bench: event loop busy {loop_cpu / elapsed:.0%} of the run, {loop_cpu / total * 1e6:.1f} us of its "
+             "CPU per event")
         if memory_tickets:
             from deskpulse.bench_memory import run_memory_bench
 

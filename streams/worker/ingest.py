@@ -68,6 +68,9 @@ class Stats:
     restore_seconds: float | None = None  # the last assignment: partitions given to state restored
     first_record_at: float | None = None  # wall clock
     last_commit_at: float | None = None
+    # CPU time of the event loop's thread at those two moments: how busy the loop was (`make bench` prints it)
+    loop_cpu_at_first_record: float | None = None
+    loop_cpu_at_last_commit: float | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -243,6 +246,7 @@ class IngestService(Service):
                 continue
             if records and self.stats.first_record_at is None:
                 self.stats.first_record_at = time.time()
+                self.stats.loop_cpu_at_first_record = time.thread_time()
             if records and not self._settled.is_set():
                 await self._settled.wait()
             assigned = self.consumer.assignment()
@@ -364,6 +368,7 @@ class IngestService(Service):
         s.rows_written += written
         s.flushes += 1
         s.last_commit_at = time.time()
+        s.loop_cpu_at_last_commit = time.thread_time()
         self._count_resident()
         for (topic, kind), n in batch.consumed.items():
             metrics.EVENTS_CONSUMED.labels(topic, kind).inc(n)
