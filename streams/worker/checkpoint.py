@@ -118,8 +118,9 @@ class Checkpoint:
         A large commit (a backlog) inserts all of them in one call on the ClickHouse thread: one call per
         table waited for the event loop between tables while the loop applied the next batch (four to seven
         tables took 0.8 s for 0.3 s of inserting, and applies waited for commits; `make bench` 23.5k -> 25.8k
-        ev/s). A small one (live traffic) goes table by table, so that the point queries of the next apply
-        wait for one insert, not all of them (one call made `make bench-live` p99 247 -> 414-493 ms).
+        ev/s). A small one (live traffic) goes table by table: when the next apply's point reads shared this
+        thread they waited for all of them (one call made `make bench-live` p99 247 -> 414-493 ms). Those reads
+        now have their own session (`IngestService.read_call`); the rule has not been measured again since.
         A table that fails in the one call, and every table after it, goes the careful way (`_insert`).
         """
         tables = [(t, c) for t, c in sorted(batch.tables.items(), key=lambda tc: tc[0] not in STATE_TABLES)

@@ -313,7 +313,7 @@ class IngestService(Service):
             self.config.apply(event)  # type: ignore[arg-type]
         touched: dict = {}
         # Tickets and conversations are separate state: the conversations' reload query (most batches bring
-        # a new conversation) is sent first and waits for the ClickHouse thread while the tickets are applied.
+        # a new conversation) is sent first and runs on the read session's thread while the tickets are applied.
         await asyncio.gather(self._apply_conversations(batch), self._apply_tickets(batch))
         t_tickets = time.monotonic()
         for event, partition in batch.live_events:

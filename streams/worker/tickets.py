@@ -86,7 +86,7 @@ class TicketPartitions:
             wanted = {(e.account_id, e.ticket_id): s.partition  # type: ignore[attr-defined]
                       for e, s in (*ticket_events, *message_events)}
             # A ticket created in this batch and unknown here is new: nothing stored to read (most keys of a
-            # flush, and the point query waited behind the previous commit's inserts on the ClickHouse thread).
+            # flush: a point query for them was most of an apply's time).
             # Known tickets are read back as before: one whose properties left the LRU, or evicted.
             created = {(e.account_id, e.ticket_id) for e, _ in ticket_events  # type: ignore[attr-defined]
                        if isinstance(e, TicketCreated)}
