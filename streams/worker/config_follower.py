@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from schemas.events import ConfigUpdated
 from streams.core.config_store import ConfigStore
+from streams.worker.topic_reader import seek_to_start
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ConfigFollower(Service):
         partitions = [TopicPartition(self.topic, p) for p in sorted(self.consumer.partitions_for_topic(self.topic)
                                                                       or ())]
         self.consumer.assign(partitions)
-        await self.consumer.seek_to_beginning(*partitions)
+        seek_to_start(self.consumer, partitions)
         # Tansu answers with its last batch's base offset + 1: reaching it means that batch was fetched.
         ends = await self.consumer.end_offsets(partitions) if partitions else {}
         pending = {tp for tp in partitions if ends.get(tp, 0) > 0}

@@ -22,6 +22,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from streams.worker.topic_reader import seek_to_start
+
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 2.0
 EXPIRE_S = 8.0
@@ -77,7 +79,7 @@ class WorkerDirectory(Service):
                                                                       or ())]
         self.consumer.assign(partitions)
         if partitions:
-            await self.consumer.seek_to_beginning(*partitions)
+            seek_to_start(self.consumer, partitions)
         await self._announce()
 
     async def on_stop(self) -> None:
