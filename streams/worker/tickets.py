@@ -164,9 +164,10 @@ class TicketPartitions:
         merges = [e for e, _ in ticket_events if e.type == "ticket.merged"]  # type: ignore[attr-defined]
         if not merges:
             return {}
-        here = {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)}  # type: ignore[attr-defined]
         wanted = {(e.account_id, e.merged_ticket_id) for e in merges}  # type: ignore[attr-defined]
-        wanted = {k for k in wanted if k not in here and self.facts.folds.get(k) is None}
+        wanted = {k for k in wanted if self.facts.folds.get(k) is None}
+        if wanted:  # rarely: the batch's keys are a set of every event's (most of this call's time when built always)
+            wanted -= {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)}  # type: ignore[attr-defined]
         if not wanted:
             return {}
         out: dict[Key, list[Sourced]] = {}
