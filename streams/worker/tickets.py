@@ -166,7 +166,7 @@ class TicketPartitions:
             return {}
         wanted = {(e.account_id, e.merged_ticket_id) for e in merges}  # type: ignore[attr-defined]
         wanted = {k for k in wanted if self.facts.folds.get(k) is None}
-        if wanted:  # rarely: the batch's keys are a set of every event's (most of this call's time when built always)
+        if wanted:  # only then the set of every event's key in the batch (built always, most of this call's time)
             wanted -= {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)}  # type: ignore[attr-defined]
         if not wanted:
             return {}
