@@ -78,8 +78,7 @@ class WorkerDirectory(Service):
         partitions = [TopicPartition(self.topic, p) for p in sorted(self.consumer.partitions_for_topic(self.topic)
                                                                       or ())]
         self.consumer.assign(partitions)
-        if partitions:
-            seek_to_start(self.consumer, partitions)
+        seek_to_start(self.consumer, partitions)
         await self._announce()
 
     async def on_stop(self) -> None:
