@@ -11,6 +11,8 @@ from streams.core.calendars import sla_calendar_for
 from streams.core.sla_clocks import Targets
 
 _DEFAULT_CLOSED = frozenset(s.id for s in DEFAULT_PIPELINE.stages if s.closed)
+# An account on defaults: one frozen instance, not a model built per ticket's facts.
+_DEFAULT_CONFIG = AccountConfig()
 
 
 class ConfigStore:
@@ -21,6 +23,9 @@ class ConfigStore:
         # (account, team) -> SLA calendar: built once per config, so its day memo is reused
         self._calendars: dict[tuple[str, str], WorkCalendar] = {}
         self.generation: dict[str, int] = {}  # account -> number of configurations applied
+        # id(SlaTarget) -> its Targets, asked for once per ticket's facts: bounded by the configurations' targets,
+        # and cleared when one is applied, so an id is never that of a target no longer in force.
+        self._targets: dict[int, Targets] = {}
 
     def apply(self, event: ConfigUpdated) -> bool:
         """Keep the newest valid document per account; return whether it was taken."""
@@ -38,6 +43,7 @@ class ConfigStore:
         self.generation[event.account_id] = self.generation.get(event.account_id, 0) + 1
         for key in [k for k in self._calendars if k[0] == event.account_id]:
             del self._calendars[key]
+        self._targets.clear()
         return True
 
     def applied(self, account_id: str) -> str | None:
@@ -47,7 +53,7 @@ class ConfigStore:
 
     def get(self, account_id: str) -> AccountConfig:
         found = self._configs.get(account_id)
-        return found[1] if found else AccountConfig()
+        return found[1] if found else _DEFAULT_CONFIG
 
     def is_closed_stage(self, account_id: str, pipeline: str, status: str) -> bool:
         closed = self._closed.get(account_id)
@@ -72,9 +78,13 @@ class ConfigStore:
         target = policy.target_for(properties)
         if target is None:
             return None
+        found = self._targets.get(id(target))
+        if found is None:
+            found = self._targets[id(target)] = Targets(_seconds(target.first_response),
+                                                        _seconds(target.next_response),
+                                                        _seconds(target.time_to_close), _seconds(target.due_soon))
+        return found
 
-        def seconds(minutes: float | None) -> float | None:
-            return None if minutes is None else minutes * 60.0
 
-        return Targets(seconds(target.first_response), seconds(target.next_response),
-                       seconds(target.time_to_close), seconds(target.due_soon))
+def _seconds(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes * 60.0

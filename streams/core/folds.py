@@ -109,12 +109,11 @@ class TicketFolds:
         fold = self._fold(partition, key)
         if _full(fold, step):
             return False
-        log = fold.replies.log
-        before = log.snapshots[-1] if log is not None and log.snapshots else None
+        before = fold.replies
         fold.add(step)
         # A step that leaves the metrics as they were (a series goes on, a
         # bot message, a redelivery) changes no fact: no new facts row.
-        if step.stage or fold.replies.snapshots[-1] is not before:
+        if step.stage or fold.replies is not before:
             self.touched[key] = partition
         if fold.merged_into and step.kind in MESSAGE_KINDS:
             self._count_upward(key[0], key[1], [step])

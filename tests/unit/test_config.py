@@ -69,6 +69,27 @@ def test_the_store_keeps_the_newest_valid_document_per_account():
     assert store.applied("acme") == "c2" and store.rejected[-1][0] == "acme"
 
 
+def test_sla_targets_follow_the_configuration_in_force():
+    """The targets of a ticket are kept per configured target: a new configuration's are the ones answered."""
+    store = ConfigStore()
+
+    def event(event_id, hour, first_response):
+        return ConfigUpdated(event_id=event_id, type="config.updated", account_id="acme",
+                             occurred_at=datetime(2026, 11, 2, hour, tzinfo=UTC),
+                             config={"sla": {"hours": "24/7", "by": "priority", "targets": {
+                                 "urgent": {"first_response": first_response}, "low": {"first_response": 600}}}})
+
+    assert store.sla_targets("acme", {"priority": "urgent"}) is None  # defaults: no SLA
+    assert store.apply(event("c1", 9, 30))
+    first = store.sla_targets("acme", {"priority": "urgent"})
+    assert first is not None and first.first_response == 1800.0
+    assert store.sla_targets("acme", {"priority": "urgent"}) is first  # kept, not built per ticket
+    assert store.sla_targets("acme", {"priority": "low"}).first_response == 36000.0
+    assert store.sla_targets("acme", {"priority": "medium"}) is None
+    assert store.apply(event("c2", 10, 15))
+    assert store.sla_targets("acme", {"priority": "urgent"}).first_response == 900.0
+
+
 def test_every_problem_of_a_file_at_once_with_its_line():
     """Issue 11: a broken file took five rounds (the YAML parser stopped at 2026-02-30 with no file or field)."""
     text = "\n".join([

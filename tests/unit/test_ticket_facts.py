@@ -218,3 +218,45 @@ def test_merges_chain_whichever_merge_is_consumed_first(order):
     folds.add(2, ("acme", "X"), Step(T0 + timedelta(minutes=9), "x3", "customer", "c1"))  # after both merges
     primary = folds.get(("acme", "P"))[1]
     assert [s.event_id for s in primary.message_steps()] == ["x1", "x2", "x3"]
+
+
+def test_a_batch_adds_the_steps_of_one_instant_in_their_order():
+    """A status change stamped with the reply that caused it is added before it (cause before effect), whatever
+    the event ids: after it, it re-folded the ticket. The facts are the same either way; this is the cost."""
+    from schemas.events import MessageCreated, TicketCreated, TicketUpdated
+    from streams.core.config_store import ConfigStore
+    from streams.core.decode import SourceRef
+    from streams.core.ticket_properties import update_properties
+    from streams.worker.facts_keeper import FactsKeeper
+    from streams.worker.sla_alerter import SlaAlerter
+
+    keeper = FactsKeeper(ConfigStore(), SlaAlerter("localhost:9092", "sla-alerts", 60))
+    common = {"account_id": "acme", "ticket_id": "t1"}
+    created = TicketCreated(event_id="z-created", type="ticket.created", occurred_at=T0, channel="email", **common)
+    at = T0 + timedelta(minutes=5)
+    reply = MessageCreated(event_id="a-reply", type="message.created", occurred_at=at, message_id="m1",
+                           direction="outbound", sender_type="rep", sender_id="anna", channel="email", **common)
+    question = MessageCreated(event_id="b-question", type="message.created", occurred_at=at, message_id="m0",
+                              direction="inbound", sender_type="customer", sender_id="c1", channel="email", **common)
+    opened = TicketUpdated(event_id="c-opened", type="ticket.updated", occurred_at=at, status="open", **common)
+    state = update_properties(update_properties(None, created), opened)
+    added: list[Step] = []
+    add = keeper.folds.add
+    keeper.folds.add = lambda partition, key, step: added.append(step) or add(partition, key, step)  # type: ignore
+    source = SourceRef("tickets", 0, 0)
+    keeper.apply_events([(e, source) for e in (reply, question, opened, created)], lambda p, k: state)
+    assert [s.event_id for s in added] == ["z-created", "c-opened", "b-question", "a-reply"]
+    assert [s.event_id for s in keeper.folds.partitions[0][("acme", "t1")].replies.history] == \
+        [s.event_id for s in added]
+
+
+def test_a_long_ticket_keeps_a_state_every_few_steps_not_one_per_step():
+    from streams.core.replies import MARK_EVERY
+
+    steps = [Step(T0, "e000", "created")] + [
+        Step(T0 + timedelta(minutes=i), f"e{i:03d}", "customer" if i % 2 else "rep", "c1" if i % 2 else "anna")
+        for i in range(1, 100)]
+    late = Step(T0 + timedelta(minutes=30, seconds=30), "late", "customer", "c1")
+    state = fold(steps + [late])
+    assert len(state.log.marks) == 101 // MARK_EVERY + 1
+    assert state == fold(sorted_history(steps + [late]))
