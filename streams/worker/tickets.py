@@ -166,8 +166,10 @@ class TicketPartitions:
             return {}
         wanted = {(e.account_id, e.merged_ticket_id) for e in merges}  # type: ignore[attr-defined]
         wanted = {k for k in wanted if self.facts.folds.get(k) is None}
-        if wanted:  # only then the set of every event's key in the batch (built always, most of this call's time)
-            wanted -= {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)}  # type: ignore[attr-defined]
+        if wanted:  # those the batch itself brings: keys built only for events of a wanted ticket id
+            ids = {ticket for _, ticket in wanted}
+            wanted -= {(e.account_id, e.ticket_id) for e, _ in (*ticket_events, *message_events)  # type: ignore[attr-defined]
+                       if e.ticket_id in ids}  # type: ignore[attr-defined]
         if not wanted:
             return {}
         out: dict[Key, list[Sourced]] = {}
