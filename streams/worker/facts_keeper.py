@@ -35,7 +35,7 @@ StateOf = Callable[[int, Key], TicketState | None]
 MAX_REMEMBERED = 5_000
 # Where a merge, a deletion or a change of other properties goes among the steps of its instant: with the
 # messages (the rank Step.order gives a kind it does not know).
-MERGE_RANK = RANK["rep"]
+NO_STEP_RANK = RANK["rep"]
 _first = itemgetter(0)
 
 
@@ -109,12 +109,10 @@ class FactsKeeper:
         for event, source in events:
             e: object = event
             kind = e.type  # type: ignore[attr-defined]
+            step = None
             if kind == "message.created":
                 step = _message_step(e)
-            elif kind == "ticket.merged":
-                yield (event.occurred_at, MERGE_RANK, event.event_id), event, source, None
-                continue
-            else:
+            elif kind != "ticket.merged":
                 status = None
                 if kind == "ticket.created" or "status" in getattr(e, "changed_fields", ()):
                     status = e.status  # type: ignore[attr-defined]
@@ -123,10 +121,10 @@ class FactsKeeper:
                 pipeline = getattr(e, "pipeline", None) or (state.get("pipeline") if state else "support")
                 step = ticket_step(kind, event.occurred_at, event.event_id, status,
                                    bool(status) and self._closed(event.account_id, pipeline, status))
-                if step is None:
-                    yield (event.occurred_at, MERGE_RANK, event.event_id), event, source, None
-                    continue
-            yield step.order, event, source, step
+            if step is None:
+                yield (event.occurred_at, NO_STEP_RANK, event.event_id), event, source, None
+            else:
+                yield step.order, event, source, step
 
     def _sla(self, key: Key, state: TicketState | None) -> tuple[Targets | None, WorkCalendar]:
         account_id = key[0]
