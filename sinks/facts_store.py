@@ -34,26 +34,30 @@ NULLABLE = frozenset({"created_at", "first_response_at", "time_to_first_response
                       "closed_at", "time_to_close_s", "time_to_close_sla_s", "waiting_since"})
 
 
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    # map(list, ...) rather than a comprehension: a fifth less per facts row, three calls each
-    return list(map(list, zip(*rows, strict=True))) if rows else [[] for _ in range(width)]
+_NO_PROPERTIES = ("",) * len(PROPERTY_COLUMNS)
+# A nested column is one JSON array of the row (Warehouse.insert_rows): any sequence will do, so a row's nested
+# columns are zip's tuples as they come, and a ticket with none shares one tuple of empty ones. As lists, twenty
+# per facts row were a tenth of the facts time and 1.7 million objects over `make bench`.
+_NO_STAGES = ((),) * len(STAGE_COLUMNS)
+_NO_INTERVALS = ((),) * len(INTERVAL_COLUMNS)
+_NO_CLOCKS = ((),) * len(CLOCK_COLUMNS)
 
 
 def facts_row(account_id: str, ticket_id: str, state: TicketState | None, facts: TicketFacts,
               computed_at: datetime, version: int) -> tuple:
-    props = tuple(state.get(p) if state else "" for p in PROPERTY_COLUMNS)
     ttfr, ttc = facts.time_to_first_response, facts.time_to_close
-    stages = _columns([(s.stage, s.entered_at, s.left_at, d.seconds if d else None, d.sla_seconds if d else None)
-                       for s, d in facts.stages], len(STAGE_COLUMNS))
-    intervals = _columns([(i.metric, i.started_at, i.ended_at, i.waiting, i.answered_by, i.channel, i.first,
-                           d.seconds, d.sla_seconds) for i, d in facts.intervals], len(INTERVAL_COLUMNS))
-    clocks = _columns([(c.metric, c.started_at, c.target_s, c.due_soon_at, c.due_at, c.stopped_at)
-                       for c in facts.clocks], len(CLOCK_COLUMNS))
-    return (account_id, ticket_id, facts.created_at, *props, bool(state and state.deleted),
-            facts.first_response_at, facts.first_responder, ttfr.seconds if ttfr else None,
-            ttfr.sla_seconds if ttfr else None, facts.closed_at, ttc.seconds if ttc else None,
-            ttc.sla_seconds if ttc else None, facts.reopens, facts.waiting_since, *stages, *intervals, *clocks,
-            computed_at, version)
+    stages = zip(*[(s.stage, s.entered_at, s.left_at, d.seconds if d else None, d.sla_seconds if d else None)
+                   for s, d in facts.stages], strict=True) if facts.stages else _NO_STAGES
+    intervals = zip(*[(i.metric, i.started_at, i.ended_at, i.waiting, i.answered_by, i.channel, i.first,
+                       d.seconds, d.sla_seconds) for i, d in facts.intervals], strict=True) \
+        if facts.intervals else _NO_INTERVALS
+    clocks = zip(*[(c.metric, c.started_at, c.target_s, c.due_soon_at, c.due_at, c.stopped_at)
+                   for c in facts.clocks], strict=True) if facts.clocks else _NO_CLOCKS
+    return (account_id, ticket_id, facts.created_at, *(map(state.get, PROPERTY_COLUMNS) if state else _NO_PROPERTIES),
+            bool(state and state.deleted), facts.first_response_at, facts.first_responder,
+            ttfr.seconds if ttfr else None, ttfr.sla_seconds if ttfr else None, facts.closed_at,
+            ttc.seconds if ttc else None, ttc.sla_seconds if ttc else None, facts.reopens, facts.waiting_since,
+            *stages, *intervals, *clocks, computed_at, version)
 
 
 # Built without validation: these rows were validated when they were first consumed.

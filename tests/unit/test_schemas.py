@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.events import ANY_EVENT, EVENT_MODELS, TicketUpdated
+import schemas.events as events
+from schemas.events import ANY_EVENT, EVENT_MODELS, TICKET_FIELDS, TicketUpdated
 from schemas.export import export_json_schemas
 from schemas.topics import TOPIC_OF_TYPE, TOPICS
 from streams.core.decode import DeadLetter, SourceRef, decode
@@ -41,6 +42,39 @@ def test_ticket_updated_knows_what_changed_including_cleared_fields():
     e = ANY_EVENT.validate_python(event("ticket.updated", ticket_id="t1", owner_id=None, priority="high"))
     assert isinstance(e, TicketUpdated)
     assert e.changed_fields == ("owner_id", "priority")
+
+
+_VALUES = {"status": "open", "pipeline": "support", "owner_id": "anna", "team_id": "t1", "priority": "high",
+           "category": "billing", "subject": "refund", "channel": "email"}
+_CLEARABLE = {"owner_id", "team_id", "category", "subject"}
+
+
+@given(sent=st.dictionaries(st.sampled_from(TICKET_FIELDS), st.booleans()))
+def test_ticket_updated_states_what_changed_in_field_order(sent):
+    # sent: field -> sent as null; the reference reads the fields as the docstring says: presence, not value
+    doc = event("ticket.updated", ticket_id="t1", **{f: None if null else _VALUES[f] for f, null in sent.items()})
+    expected = tuple(f for f in TICKET_FIELDS if f in sent)
+    cleared = [f for f, null in sent.items() if null and f not in _CLEARABLE]
+    outcome = decode(SRC, b"t1", raw(doc))
+    if not sent or cleared:
+        assert isinstance(outcome, DeadLetter)
+        assert ("must change at least one" if not sent else "cannot be cleared") in outcome.reason
+        return
+    assert isinstance(outcome, TicketUpdated)
+    assert outcome.changed_fields == expected
+    # built without validation (as a restore does): the same answer
+    assert TicketUpdated.model_construct(_fields_set=set(doc), **doc).changed_fields == expected
+
+
+def test_the_future_bound_follows_the_clock(monkeypatch):
+    now = datetime.now(UTC)
+    monkeypatch.setattr(events, "_latest", [now - timedelta(days=30)])  # remembered long ago: only too low
+    soon = {**created("t1"), "occurred_at": (now + timedelta(hours=23)).isoformat()}
+    assert not isinstance(decode(SRC, b"t1", raw(soon)), DeadLetter)
+    assert events._latest[0] >= now + timedelta(hours=23)
+    later = {**created("t1"), "occurred_at": (now + timedelta(hours=25)).isoformat()}
+    outcome = decode(SRC, b"t1", raw(later))
+    assert isinstance(outcome, DeadLetter) and "more than a day in the future" in outcome.reason
 
 
 @pytest.mark.parametrize(
