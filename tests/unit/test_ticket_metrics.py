@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.core.replies import Step
-from tests.support.references import T0, fold, histories, observed, reference
+from streams.core.replies import MARK_EVERY, Step, add_step
+from tests.support.references import T0, fold, histories, observed, reference, sorted_history
 
 
 @settings(max_examples=400, deadline=None)
@@ -24,6 +24,41 @@ def test_any_arrival_order_gives_the_reference_metrics(steps, rnd):
 @given(histories())
 def test_redelivered_steps_change_nothing(steps):
     assert observed(fold(steps + steps[::2])) == observed(fold(steps))
+
+
+def _assert_marks_hold(state):
+    """Every kept state is the fold of the steps before its place; kept ones are never far apart."""
+    log = state.log
+    assert log.marked[0] == 0 and all(a < b for a, b in zip(log.marked, log.marked[1:], strict=False))
+    ends = [*log.marked[1:], len(log.history)]
+    assert all(b - a <= 2 * MARK_EVERY for a, b in zip(log.marked, ends, strict=True))
+    for k, mark in zip(log.marked, log.marks, strict=True):
+        assert mark.log is None and mark == fold(log.history[:k])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(histories(), min_size=1, max_size=4), st.randoms())
+def test_a_long_history_in_any_order_keeps_true_states_close_together(parts, rnd):
+    # several histories as one ticket's steps (ids kept apart): long enough for many kept states
+    steps = [Step(s.at, f"{i}{s.event_id}", s.kind, s.who) for i, part in enumerate(parts) for s in part]
+    rnd.shuffle(steps)
+    state = fold(steps)
+    assert state.history == sorted_history(steps)
+    _assert_marks_hold(state)
+    assert observed(state) == reference(steps)
+
+
+def test_late_steps_that_change_nothing_move_no_state_and_keep_states_close():
+    m = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    steps = [Step(m(0), "created", "created", stage="new")] + [
+        Step(m(500 + i), f"c{i:02d}", "customer", "c1") for i in range(20)]
+    state = fold(steps)
+    # status changes to open stages, each older than the last: the ticket stays open, nothing changes
+    for i in range(300):
+        assert add_step(state, Step(m(499 - i / 2), f"o{i:03d}", "opened", stage="open")) is state  # nothing moved
+    assert len(state.history) == 321
+    _assert_marks_hold(state)
+    assert observed(state) == reference(state.history)
 
 
 def test_the_clock_runs_from_the_first_message_of_a_series_and_bots_do_not_answer():
