@@ -24,8 +24,9 @@ outbound message sent by a rep; bot messages and internal notes are ignored.
 
 Events arriving in time order advance the state in O(1) (the history is
 appended in place, see _Log); a late event (older than the newest one seen)
-re-folds the ticket's retained history from its own position, so any
-arrival order within the lateness window gives the same facts.
+re-folds the ticket's retained history from its own position (or, when it
+changes nothing where it lands, only moves the states kept after it), so
+any arrival order within the lateness window gives the same facts.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def add_step(state: ReplyState, step: Step) -> ReplyState:
     """Add one step to the newest state; a step already seen (same event_id) changes nothing.
 
     In order: O(1), and the same state object back when the step changes no metric (a series goes on, a bot
-    message, a redelivery). A late step re-folds from the mark before its own position, not from the start.
+    message, a redelivery); a late step as `_add_late` says.
     """
     log = state.log
     if log is None:
