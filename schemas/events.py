@@ -32,8 +32,10 @@ _latest = [datetime.now(UTC) + MAX_FUTURE_SKEW]  # a bound the true one (now + s
 
 
 def _too_late(value: datetime) -> bool:
-    """Beyond now + MAX_FUTURE_SKEW. The remembered bound only lags the true one, so a time at or under it
-    passes without reading the clock (validation runs per event); only a time above it reads the clock."""
+    """Beyond now + MAX_FUTURE_SKEW. While the clock runs forward the remembered bound only lags the true one,
+    so a time at or under it passes without reading the clock (validation runs per event); only a time above it
+    reads the clock. (A clock stepped back lets that step's worth more through until it catches up: this bound
+    keeps out years-off clocks, not minutes.)"""
     if value <= _latest[0]:
         return False
     _latest[0] = datetime.now(UTC) + MAX_FUTURE_SKEW
