@@ -131,26 +131,28 @@ class TicketUpdated(Event):
 
     @model_validator(mode="after")
     def _something_changed(self) -> TicketUpdated:
-        # Stated here once, per event: the set intersection before the ordered tuple, as most updates change
-        # one field (this validator was a third of ticket.updated's validation).
-        fields_set = self.__pydantic_fields_set__
-        changed = _TICKET_FIELD_SET.intersection(fields_set)
+        # Stated here once, per event (this validator was a third of ticket.updated's validation).
+        changed = _changed_fields(self.__pydantic_fields_set__)
         if not changed:
             raise ValueError(f"ticket.updated must change at least one of: {', '.join(TICKET_FIELDS)}")
-        ordered = tuple(changed) if len(changed) == 1 else tuple(f for f in TICKET_FIELDS if f in changed)
-        for name in ordered:
+        for name in changed:
             if name in _NOT_CLEARABLE and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be cleared")
-        self.__dict__["changed_fields"] = ordered
+        self.__dict__["changed_fields"] = changed
         return self
 
     @_computed_once
     def changed_fields(self) -> tuple[str, ...]:
-        # Set by the validator; computed here for an event built without validation (model_construct). The
+        # Set by the validator; stated here for an event built without validation (model_construct). The
         # value is written to __dict__ directly (allowed on frozen models); pydantic private attributes would
         # cost more than they save.
-        fields_set = self.model_fields_set
-        return tuple(f for f in TICKET_FIELDS if f in fields_set)
+        return _changed_fields(self.model_fields_set)
+
+
+def _changed_fields(fields_set: set[str]) -> tuple[str, ...]:
+    """The ticket fields present, in TICKET_FIELDS order: the set intersection first, as most updates change one."""
+    changed = _TICKET_FIELD_SET.intersection(fields_set)
+    return tuple(changed) if len(changed) == 1 else tuple(f for f in TICKET_FIELDS if f in changed)
 
 
 class TicketMerged(Event):
