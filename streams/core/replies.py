@@ -201,10 +201,12 @@ def _add_late(state: ReplyState, log: _Log, step: Step) -> ReplyState:
     core = marks[j]
     made: list[Interval] = []  # intervals the steps before it make, kept aside until it is known to change
     new_marks: list[tuple[int, ReplyState]] = []
+    last = marked[j]
     for n in range(marked[j], at):
         core = _advance(core, history[n], made)
-        if n + 1 - marked[j] >= MARK_EVERY and (not new_marks or n + 1 - new_marks[-1][0] >= MARK_EVERY):
-            new_marks.append((n + 1, core))
+        if n + 1 - last >= MARK_EVERY:
+            last = n + 1
+            new_marks.append((last, core))
     after = _advance(core, step, made)
     if after is core:  # changes nothing: every later state stands, each a step further on
         for k in range(j + 1, len(marked)):
