@@ -62,6 +62,9 @@ def run_bench_live(settings: Settings, probes: int, echo: Callable[[str], None])
     p99 = seen[min(len(seen) - 1, int(len(seen) * 0.99))] * 1000
     echo(f"bench-live: {len(seen)} probes at {RATE:.0f} events/s in all; worker consumed {stats.get('events', 0)} "
          f"events; max {seen[-1] * 1000:.0f} ms")
+    answers = stats.get("live_answers", {})
+    echo(f"bench-live: live API answers computed {answers.get('computed', 0)}, shared {answers.get('shared', 0)} "
+         "(nothing of the account had changed)")
     echo(f"bench-live: p50={p50:.0f} ms p99={p99:.0f} ms")
     return 0
 

@@ -324,6 +324,10 @@ class IngestService(Service):
                 batch.tables["ticket_facts"] = facts
                 metrics.FACTS_WRITTEN.inc(facts.rows)
             self.live.touch(touched)
+        # Last, once everything of the batch is applied: an answer computed before this is not given again.
+        self.live.changed({*(e.account_id for e, _ in batch.ticket_events),
+                           *(e.account_id for e, _ in batch.message_events),
+                           *(e.account_id for e, _ in batch.live_events), *(a for a, _ in touched)})
         return touched, t_tickets - started, time.monotonic() - t_tickets
 
     async def _apply_tickets(self, batch: Batch) -> None:
@@ -407,6 +411,7 @@ class IngestService(Service):
         self._settled.clear()
         await self._finish_flushes()
         await self.partition_state.revoke(self._by_topic(revoked))
+        self.live.changed_all()
 
     async def partitions_assigned(self, assigned) -> None:
         started = time.monotonic()
@@ -416,6 +421,7 @@ class IngestService(Service):
             await self.partition_state.assign(by_topic)
         finally:
             self._assigning, self._gap_read = None, None
+            self.live.changed_all()  # answers computed while the stores were restoring are not kept
         freeze_heap(force=True)
         self.stats.restore_seconds = round(time.monotonic() - started, 3)
         self._count_resident()

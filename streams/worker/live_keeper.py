@@ -42,6 +42,23 @@ class LiveKeeper:
         self.reps: dict[int, dict[str, list[RepStatus]]] = {}
         self._logs_of: dict[str, dict[int, dict]] = dict(zip(LIVE_TOPICS, (self.calls, self.feedback, self.reps),
                                                              strict=True))
+        # What an answer was computed from (live_answers.py): a count per account, moved on when anything of
+        # it is applied, and one for everything (partitions restored or dropped, logs pruned).
+        self._changes: dict[str, int] = {}
+        self._all_changes = 0
+
+    def version(self, account: str) -> tuple[int, int, int]:
+        """Changes whenever an answer about `account` could: its data, its configuration, the partitions held."""
+        return self._all_changes, self._changes.get(account, 0), self.config.generation.get(account, 0)
+
+    def changed(self, accounts) -> None:
+        """Something of these accounts was applied (called once a flush's apply is complete)."""
+        for account in accounts:
+            self._changes[account] = self._changes.get(account, 0) + 1
+
+    def changed_all(self) -> None:
+        """Partitions came or went (called once every partition store has taken the change)."""
+        self._all_changes += 1
 
     def touch(self, touched: dict[Key, int]) -> None:
         for key, partition in touched.items():
@@ -61,6 +78,7 @@ class LiveKeeper:
                 RepStatus(event.occurred_at, event.rep_id, event.team_id or "", event.status))
 
     def prune(self, now: datetime) -> None:
+        before = self._size()
         horizon = now - KEEP
         for by_partition in (self.calls, self.feedback):
             for logs in by_partition.values():
@@ -78,6 +96,13 @@ class LiveKeeper:
                 found = self.facts.folds.partitions.get(keys[key], {}).get(key)
                 if found is None or not _still_live(found, horizon):
                     del keys[key]
+        if self._size() != before:  # older than any window: no answer changes, but none is kept across it
+            self._all_changes += 1
+
+    def _size(self) -> int:
+        logs = sum(len(items) for by_partition in (self.calls, self.feedback, self.reps)
+                   for partition_logs in by_partition.values() for items in partition_logs.values())
+        return logs + sum(len(keys) for keys in self.recent.values())
 
     async def assign(self, assignment: dict[str, list[int]]) -> None:
         now = datetime.now(UTC)

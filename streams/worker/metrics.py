@@ -34,3 +34,6 @@ TICKETS_RESIDENT = Gauge("deskpulse_tickets_resident", "Tickets whose folds the 
 TICKETS_EVICTED = Counter("deskpulse_tickets_evicted_total", "Closed tickets that left memory")
 TICKETS_RELOADED = Counter("deskpulse_tickets_reloaded_total",
                            "Evicted tickets read back from ClickHouse for a late event")
+LIVE_ANSWERS = Counter("deskpulse_live_answers_total",
+                       "Live API answers: computed, or shared with an earlier request (nothing had changed)",
+                       ["result"])

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # window costs applies (about 20 ms each at 1,000 events/s), not ClickHouse inserts.
     batch_max_seconds: float = 0.1
     dedupe_window: int = 200_000  # remembered event ids per partition
+    # A live API answer is given again while nothing of its account changed, up to this old (live_answers.py);
+    # 0: every request computes its own.
+    live_answer_max_age_s: float = Field(default=1.0, ge=0, le=60)
     # A closed ticket leaves memory this long after its last event (0: never); a late event reads it back from
     # ClickHouse. At least 50 h: the live summary's today and yesterday, in any time zone, read tickets in memory.
     evict_closed_after_s: int = 72 * 3600

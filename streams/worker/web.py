@@ -37,6 +37,7 @@ from streams.worker.adhoc_sql import AdhocSql, AdhocSqlError, ReportError, Unkno
 from streams.worker.directory import WorkerDirectory
 from streams.worker.gaps import KnowledgeGaps
 from streams.worker.ingest import IngestService
+from streams.worker.live_answers import LiveAnswers
 from streams.worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def _given_token(request) -> str:
 def register(app: faust.App, settings: Settings, config: ConfigStore,
              ingest: IngestService, adhoc: AdhocSql, gaps: KnowledgeGaps, directory: WorkerDirectory) -> None:
     """Add every endpoint to the app."""
+    answers = LiveAnswers(settings.live_answer_max_age_s)
 
     @app.page("/metrics")
     async def prometheus_metrics(self, request):
@@ -110,6 +112,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         consumer = ingest.consumer
         assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
         return self.json({**ingest.stats.as_dict(), "lag": lag, "alerts": alerts,
+                          "live_answers": {"computed": answers.computed, "shared": answers.shared},
                           "assigned": assigned, "ready": ingest.ready})
 
     @app.page("/config/{account_id}")
@@ -198,6 +201,13 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         merged["_workers"] = len(shares)
         return merged, details, missing
 
+    async def _shared(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
+        """`_gather`'s answer, computed once per change of the account or per second (live_answers.py) however
+        many pages poll it. It is shared: callers must not change it."""
+        _at(request)  # a bad `at` is refused before anything is kept
+        key = (account, tuple(sorted(_filters(request).items())), figure or "", request.query.get("at", ""))
+        return await answers.get(key, ingest.live.version(account), lambda: _gather(request, account, figure))
+
     def _peers() -> list[str]:
         """The workers named in DESKPULSE_PEERS and those announced on the `workers` topic, once each."""
         return list(dict.fromkeys([*settings.peers, *directory.peers()]))
@@ -221,12 +231,11 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         if (refused := _refused(request, account)) is not None:
             return self.json(refused, status=401)
         try:
-            body, _, missing = await _gather(request, account)
+            shared, _, missing = await _shared(request, account)
         except BadAt as exc:
             return self.json({"error": str(exc)}, status=400)
-        body.pop("_tickets")
-        workers = body.pop("_workers")
-        return self.json({"account_id": account, **body, "workers": workers,
+        body = {k: v for k, v in shared.items() if k not in ("_tickets", "_workers")}
+        return self.json({"account_id": account, **body, "workers": shared["_workers"],
                           "missing_workers": missing, "definitions": FIGURE_DEFINITIONS})
 
     @app.page("/api/accounts/{account}/tickets")
@@ -241,7 +250,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         except ValueError:
             return self.json({"error": "page and per_page must be whole numbers"}, status=400)
         try:
-            body, details, missing = await _gather(request, account, figure)
+            body, details, missing = await _shared(request, account, figure)
         except BadAt as exc:
             return self.json({"error": str(exc)}, status=400)
         if figure not in body["_tickets"]:

@@ -1,0 +1,129 @@
+"""Live answers shared between requests (streams/worker/live_answers.py): an answer is given again only while
+nothing it read has changed and it is young enough; concurrent askers share one computation; a failure or a
+caller that goes away is never what the next asker gets; the answers kept stay bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from streams.worker.live_answers import LiveAnswers
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Counting:
+    """A computation that returns how many times it ran, after yielding `pauses` times."""
+
+    def __init__(self, pauses: int = 0) -> None:
+        self.runs = 0
+        self.pauses = pauses
+
+    async def __call__(self) -> int:
+        self.runs += 1
+        run = self.runs
+        for _ in range(self.pauses):
+            await asyncio.sleep(0)
+        return run
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_an_answer_is_given_again_only_while_its_version_holds_and_it_is_young():
+    async def main():
+        clock, compute = Clock(), Counting()
+        answers = LiveAnswers(max_age_s=1.0, clock=clock)
+        assert await answers.get("acme", 1, compute) == 1
+        clock.now += 0.5
+        assert await answers.get("acme", 1, compute) == 1  # nothing changed, half a second old
+        assert await answers.get("acme", 2, compute) == 2  # the account changed
+        clock.now += 1.0
+        assert await answers.get("acme", 2, compute) == 2  # exactly the age allowed
+        clock.now += 0.01
+        assert await answers.get("acme", 2, compute) == 3  # older than that: time alone moves the figures
+        assert await answers.get("other", 2, compute) == 4  # another key is another answer
+        assert (answers.computed, answers.shared) == (4, 2)
+
+    run(main())
+
+
+def test_askers_during_a_computation_share_it():
+    async def main():
+        compute = Counting(pauses=5)
+        answers = LiveAnswers(clock=Clock())
+        got = await asyncio.gather(*(answers.get("acme", 1, compute) for _ in range(10)))
+        assert got == [1] * 10 and compute.runs == 1
+
+    run(main())
+
+
+def test_a_failed_computation_is_not_kept():
+    async def main():
+        answers = LiveAnswers(clock=Clock())
+        calls = []
+
+        async def failing():
+            calls.append(1)
+            await asyncio.sleep(0)
+            raise RuntimeError("peer exploded")
+
+        with pytest.raises(RuntimeError):
+            await answers.get("acme", 1, failing)
+        await asyncio.sleep(0)
+        assert await answers.get("acme", 1, Counting()) == 1  # computed afresh, not the failure again
+        assert len(calls) == 1
+
+    run(main())
+
+
+def test_a_caller_that_goes_away_does_not_cancel_the_others_answer():
+    async def main():
+        compute = Counting(pauses=5)
+        answers = LiveAnswers(clock=Clock())
+        first = asyncio.ensure_future(answers.get("acme", 1, compute))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(answers.get("acme", 1, compute))
+        await asyncio.sleep(0)
+        first.cancel()  # its client hung up
+        assert await second == 1
+        assert await answers.get("acme", 1, compute) == 1  # still kept
+        assert compute.runs == 1
+
+    run(main())
+
+
+def test_the_answers_kept_are_bounded_least_recently_asked_first_out():
+    async def main():
+        compute = Counting()
+        answers = LiveAnswers(max_answers=3, clock=Clock())
+        for key in "abc":
+            await answers.get(key, 1, compute)
+        await answers.get("a", 1, compute)  # asked again: the most recent
+        await answers.get("d", 1, compute)  # pushes out b
+        assert len(answers._answers) == 3
+        runs = compute.runs
+        await answers.get("a", 1, compute)
+        await answers.get("c", 1, compute)
+        assert compute.runs == runs
+        await answers.get("b", 1, compute)
+        assert compute.runs == runs + 1
+
+    run(main())
+
+
+def test_no_age_allowed_means_every_request_computes():
+    async def main():
+        compute = Counting()
+        answers = LiveAnswers(max_age_s=0, clock=Clock())
+        assert [await answers.get("acme", 1, compute) for _ in range(3)] == [1, 2, 3]
+
+    run(main())
