@@ -96,7 +96,21 @@ class LiveKeeper:
                 found = self.facts.folds.partitions.get(keys[key], {}).get(key)
                 if found is None or not _still_live(found, horizon):
                     del keys[key]
-        if self._size() != before:  # older than any window: no answer changes, but none is kept across it
+        # Accounts left with nothing here leave these maps (any account id may come in an event). Answers kept
+        # from before this are not given again: an account's count starts over when it comes back.
+        held = {a for a, keys in self.recent.items() if keys} | {
+            a for by_partition in (self.calls, self.feedback, self.reps) for logs in by_partition.values()
+            for a, items in logs.items() if items}
+        for by_partition in (self.calls, self.feedback, self.reps):
+            for logs in by_partition.values():
+                for account in [a for a in logs if a not in held]:
+                    del logs[account]
+        for account in [a for a in self.recent if a not in held]:
+            del self.recent[account]
+        gone = [a for a in self._changes if a not in held]
+        for account in gone:
+            del self._changes[account]
+        if gone or self._size() != before:  # older than any window: no figure changes, but the options may
             self._all_changes += 1
 
     def _size(self) -> int:

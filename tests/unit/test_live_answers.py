@@ -127,3 +127,55 @@ def test_no_age_allowed_means_every_request_computes():
         assert [await answers.get("acme", 1, compute) for _ in range(3)] == [1, 2, 3]
 
     run(main())
+
+
+def _keeper():
+    from streams.core.config_store import ConfigStore
+    from streams.worker.facts_keeper import FactsKeeper
+    from streams.worker.live_keeper import LiveKeeper
+    from streams.worker.sla_alerter import SlaAlerter
+
+    config = ConfigStore()
+    facts = FactsKeeper(config, SlaAlerter("localhost:9092", "sla-alerts", 3600))
+    return LiveKeeper(config, facts, lambda partition, key: None)
+
+
+def test_an_accounts_version_moves_with_its_own_changes_only():
+    keeper = _keeper()
+    acme, globex = keeper.version("acme"), keeper.version("globex")
+    keeper.changed({"globex"})
+    assert keeper.version("acme") == acme and keeper.version("globex") != globex
+    keeper.changed({"acme"})
+    assert keeper.version("acme") != acme
+    before = keeper.version("acme")
+    keeper.changed_all()  # partitions came or went
+    assert keeper.version("acme") != before
+
+
+def test_pruning_forgets_accounts_left_with_nothing_and_no_kept_answer_survives_it():
+    from datetime import UTC, datetime, timedelta
+
+    from schemas.events import ANY_EVENT
+    from tests.support.events import event
+
+    keeper = _keeper()
+    now = datetime.now(UTC)
+    old = now - timedelta(hours=60)
+    call = ANY_EVENT.validate_python(event("call.ended", account="spam", at=old.isoformat(), call_id="c",
+                                           rep_id="r", outcome="completed",
+                                           started_at=(old - timedelta(seconds=1)).isoformat(), duration_s=1.0))
+    keeper.add(call, 0)
+    keeper.changed({"spam", "acme"})
+    keeper.prune(now - timedelta(hours=15))  # the call is still within the 50 hours kept then
+    assert "spam" in keeper._changes
+    versions = keeper.version("spam"), keeper.version("acme")
+    keeper.prune(now)
+    assert keeper.calls == {0: {}} and "spam" not in keeper._changes and "acme" not in keeper._changes
+    assert keeper.version("spam") != versions[0] and keeper.version("acme") != versions[1]
+    quiet = keeper.version("acme")
+    keeper.prune(now)  # nothing left to forget: answers stay shared
+    assert keeper.version("acme") == quiet
+    ghost = keeper.version("ghost")  # an answer kept for an account with nothing here
+    keeper.changed({"ghost"})  # e.g. an event the state refused
+    keeper.prune(now)  # forgets its count: the count it starts over from must not match the kept answer
+    assert keeper.version("ghost") != ghost and "ghost" not in keeper._changes
