@@ -324,10 +324,12 @@ class IngestService(Service):
                 batch.tables["ticket_facts"] = facts
                 metrics.FACTS_WRITTEN.inc(facts.rows)
             self.live.touch(touched)
-        # Last, once everything of the batch is applied: an answer computed before this is not given again.
+        # Last, once everything of the batch is applied: an answer computed before this is not given again. The
+        # touched tickets are the events' own (and merges' within their account); a new configuration moves
+        # the version by itself.
         self.live.changed({*(e.account_id for e, _ in batch.ticket_events),
                            *(e.account_id for e, _ in batch.message_events),
-                           *(e.account_id for e, _ in batch.live_events), *(a for a, _ in touched)})
+                           *(e.account_id for e, _ in batch.live_events)})
         return touched, t_tickets - started, time.monotonic() - t_tickets
 
     async def _apply_tickets(self, batch: Batch) -> None:

@@ -39,8 +39,7 @@ class LiveAnswers:
     async def get(self, key: Hashable, version: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
         """The answer for `key` as of `version`: a kept one, or `compute()`'s (kept for the next asker)."""
         if self.max_age_s <= 0:
-            self.computed += 1
-            metrics.LIVE_ANSWERS.labels("computed").inc()
+            self._count_computed()
             return await compute()
         kept = self._answers.get(key)
         if kept is not None and kept[0] == version and self.clock() - kept[1] <= self.max_age_s \
@@ -56,10 +55,13 @@ class LiveAnswers:
         self._answers.move_to_end(key)
         while len(self._answers) > self.max_answers:
             self._answers.popitem(last=False)
-        self.computed += 1
-        metrics.LIVE_ANSWERS.labels("computed").inc()
+        self._count_computed()
         answer.add_done_callback(lambda done: self._drop_failed(key, entry))
         return await asyncio.shield(answer)
+
+    def _count_computed(self) -> None:
+        self.computed += 1
+        metrics.LIVE_ANSWERS.labels("computed").inc()
 
     def _drop_failed(self, key: Hashable, entry: tuple[Hashable, float, asyncio.Future]) -> None:
         if _failed(entry[2]) and self._answers.get(key) is entry:

@@ -166,9 +166,9 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
             details = ingest.live.details(account, set(mine))
         return {"partial": part, "details": details}
 
-    async def _gather(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
+    async def _gather(request, account: str, figure: str | None, now: datetime, filters: dict[str, str],
+                      ) -> tuple[dict, dict, list[str]]:
         """This worker's share and every peer's, merged: any worker answers for the whole account."""
-        now, filters = _at(request), _filters(request)
         shares = [_local(account, filters, now, figure)]
         missing: list[str] = []
         peers = _peers()
@@ -204,9 +204,10 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
     async def _shared(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
         """`_gather`'s answer, computed once per change of the account or per second (live_answers.py) however
         many pages poll it. It is shared: callers must not change it."""
-        _at(request)  # a bad `at` is refused before anything is kept
-        key = (account, tuple(sorted(_filters(request).items())), figure or "", request.query.get("at", ""))
-        return await answers.get(key, ingest.live.version(account), lambda: _gather(request, account, figure))
+        now, filters = _at(request), _filters(request)  # a bad `at` is refused before anything is kept
+        key = (account, tuple(sorted(filters.items())), figure or "", request.query.get("at", ""))
+        return await answers.get(key, ingest.live.version(account),
+                                 lambda: _gather(request, account, figure, now, filters))
 
     def _peers() -> list[str]:
         """The workers named in DESKPULSE_PEERS and those announced on the `workers` topic, once each."""

@@ -5,10 +5,17 @@ caller that goes away is never what the next asker gets; the answers kept stay b
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from schemas.events import ANY_EVENT
+from streams.core.config_store import ConfigStore
+from streams.worker.facts_keeper import FactsKeeper
 from streams.worker.live_answers import LiveAnswers
+from streams.worker.live_keeper import LiveKeeper
+from streams.worker.sla_alerter import SlaAlerter
+from tests.support.events import event
 
 
 class Clock:
@@ -130,11 +137,6 @@ def test_no_age_allowed_means_every_request_computes():
 
 
 def _keeper():
-    from streams.core.config_store import ConfigStore
-    from streams.worker.facts_keeper import FactsKeeper
-    from streams.worker.live_keeper import LiveKeeper
-    from streams.worker.sla_alerter import SlaAlerter
-
     config = ConfigStore()
     facts = FactsKeeper(config, SlaAlerter("localhost:9092", "sla-alerts", 3600))
     return LiveKeeper(config, facts, lambda partition, key: None)
@@ -153,11 +155,6 @@ def test_an_accounts_version_moves_with_its_own_changes_only():
 
 
 def test_pruning_forgets_accounts_left_with_nothing_and_no_kept_answer_survives_it():
-    from datetime import UTC, datetime, timedelta
-
-    from schemas.events import ANY_EVENT
-    from tests.support.events import event
-
     keeper = _keeper()
     now = datetime.now(UTC)
     old = now - timedelta(hours=60)
