@@ -162,7 +162,7 @@ class IngestService(Service):
         self.facts = self.tickets.facts
         self.live = LiveKeeper(config, self.facts, self.tickets.state_of, self._load_recent,
                                lambda: self.progress.stored(("feedback_events", "call_events", "availability_events")),
-                               self._replay_live_gap)
+                               self._replay_live_gap, settings.live_index_check_s)
         self.conversations = Conversations(self.reader, self.read_call)
         self.checkpoint = Checkpoint(settings, warehouse, self.db_call, self.alerter)
         self.partition_state = StateManager()
@@ -327,9 +327,7 @@ class IngestService(Service):
         # Last, once everything of the batch is applied: an answer computed before this is not given again. The
         # touched tickets are the events' own (and merges' within their account); a new configuration moves
         # the version by itself.
-        self.live.changed({*(e.account_id for e, _ in batch.ticket_events),
-                           *(e.account_id for e, _ in batch.message_events),
-                           *(e.account_id for e, _ in batch.live_events)})
+        self.live.applied(batch.ticket_events, batch.message_events, batch.live_events)
         return touched, t_tickets - started, time.monotonic() - t_tickets
 
     async def _apply_tickets(self, batch: Batch) -> None:
@@ -387,6 +385,8 @@ class IngestService(Service):
         facts rows are stored; nothing awaits in between)."""
         self._evicted_at = time.monotonic()
         gone = self.tickets.evict(datetime.now(UTC))
+        if gone:
+            self.live.evicted()
         metrics.TICKETS_EVICTED.inc(gone)
         self.stats.tickets_evicted += gone
         self._count_resident()

@@ -1,19 +1,23 @@
 """What the worker keeps for the live summary, and answering for one account.
 
-Ticket figures come from the facts keeper's folds (no second copy); the
-keeper only remembers which tickets were touched lately (today and
-yesterday in any time zone: the last 50 hours) or are open, plus two days
-of calls, feedback and rep status changes per account.
+Ticket figures come from the facts keeper's folds; the keeper remembers
+which tickets were touched lately (today and yesterday in any time zone:
+the last 50 hours) or are open, plus two days of calls, feedback and rep
+status changes per account. For an account someone asks about it keeps a
+live index (streams.core.live_index): each live ticket's dated marks, built
+again when the ticket changes, so an answer reads only its windows' marks.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from streams.core.config_store import ConfigStore
 from streams.core.folds import Key, TicketFold
-from streams.core.live_summary import Call, Feedback, RepStatus, partial
+from streams.core.live_index import AccountIndex, view_of
+from streams.core.live_summary import Call, Feedback, RepStatus
 from streams.core.ticket_properties import TicketState
 from streams.worker.facts_keeper import FactsKeeper
 
@@ -31,7 +35,8 @@ class LiveKeeper:
     def __init__(self, config: ConfigStore, facts: FactsKeeper, state_of: Callable[[int, Key], TicketState | None],
                  load_recent: Callable[[dict[str, list[int]], dict, datetime], Awaitable[list]] | None = None,
                  stored: Callable[[], dict] | None = None,
-                 replay_gap: Callable[[dict[str, list[int]]], Awaitable[list]] | None = None):
+                 replay_gap: Callable[[dict[str, list[int]]], Awaitable[list]] | None = None,
+                 check_every_s: float = 60.0):
         self.config, self.facts, self.state_of = config, facts, state_of
         self._load_recent, self._stored, self._replay_gap = load_recent, stored, replay_gap
         self.recent: dict[str, dict[Key, int]] = {}
@@ -46,13 +51,38 @@ class LiveKeeper:
         # it is applied, and one for everything (partitions restored or dropped, logs pruned).
         self._changes: dict[str, int] = {}
         self._all_changes = 0
+        # Per account asked about: its live tickets as views with dated marks (streams.core.live_index), each
+        # built again only when its ticket changed; an answer reads its windows' marks, not every history.
+        self._indexes: dict[str, AccountIndex] = {}
+        self._stale: dict[str, set[Key]] = {}  # per indexed account: tickets changed since its views were built
+        self.repaired = 0  # views the periodic check found stale that no change had marked (should stay 0)
+        self._checked, self._check_every_s = time.monotonic(), check_every_s
 
     def version(self, account: str) -> tuple[int, int, int]:
         """Changes whenever an answer about `account` could: its data, its configuration, the partitions held."""
         return self._all_changes, self._changes.get(account, 0), self.config.generation.get(account, 0)
 
+    def applied(self, ticket_events, message_events, live_events) -> None:
+        """A flush's events are applied (called once its apply is complete): answers about their accounts
+        change, and so do the views of their tickets. A message that changes no metric leaves its ticket
+        untouched (no new facts row), but it is a message the summary counts."""
+        accounts = {*(e.account_id for e, _ in live_events)}
+        if self._indexes:
+            for event, _ in (*ticket_events, *message_events):
+                account = event.account_id
+                accounts.add(account)
+                if account in self._indexes:
+                    self._stale[account].add((account, event.ticket_id))
+        else:
+            accounts.update(e.account_id for e, _ in ticket_events)
+            accounts.update(e.account_id for e, _ in message_events)
+        self.changed(accounts)
+        if time.monotonic() - self._checked >= self._check_every_s:
+            self._checked = time.monotonic()
+            self._check_indexes()
+
     def changed(self, accounts) -> None:
-        """Something of these accounts was applied (called once a flush's apply is complete)."""
+        """Something of these accounts was applied."""
         for account in accounts:
             self._changes[account] = self._changes.get(account, 0) + 1
 
@@ -63,6 +93,8 @@ class LiveKeeper:
     def touch(self, touched: dict[Key, int]) -> None:
         for key, partition in touched.items():
             self.recent.setdefault(key[0], {})[key] = partition
+            if key[0] in self._indexes:
+                self._stale[key[0]].add(key)
 
     def add(self, event, partition: int) -> None:
         """A call, feedback or rep status event of `partition` of its topic."""
@@ -91,11 +123,7 @@ class LiveKeeper:
                     if c.at < horizon:
                         latest[c.rep_id] = c  # the status a rep was in when the window opened
                 reps[account] = [*latest.values(), *(c for c in changes if c.at >= horizon)]
-        for keys in self.recent.values():
-            for key in list(keys):
-                found = self.facts.folds.partitions.get(keys[key], {}).get(key)
-                if found is None or not _still_live(found, horizon):
-                    del keys[key]
+        self._drop_unless(lambda fold: _still_live(fold, horizon))
         # Accounts left with nothing here leave these maps (any account id may come in an event). Answers kept
         # from before this are not given again: an account's count starts over when it comes back.
         held = {a for a, keys in self.recent.items() if keys} | {
@@ -107,11 +135,26 @@ class LiveKeeper:
                     del logs[account]
         for account in [a for a in self.recent if a not in held]:
             del self.recent[account]
+        for account in [a for a in self._indexes if a not in held]:
+            del self._indexes[account], self._stale[account]
         gone = [a for a in self._changes if a not in held]
         for account in gone:
             del self._changes[account]
         if gone or self._size() != before:  # older than any window: no figure changes, but the options may
             self._all_changes += 1
+
+    def evicted(self) -> None:
+        """Folds left memory (tickets.evict): their tickets leave the live set and the indexes now, not at the
+        next prune (the answers skip a ticket without a fold, as before it was indexed)."""
+        self._drop_unless(lambda fold: True)
+
+    def _drop_unless(self, keep: Callable[[TicketFold], bool]) -> None:
+        for keys in self.recent.values():
+            for key in list(keys):
+                found = self.facts.folds.partitions.get(keys[key], {}).get(key)
+                if found is None or not keep(found):
+                    del keys[key]
+                    self._drop_view(key)
 
     def _size(self) -> int:
         logs = sum(len(items) for by_partition in (self.calls, self.feedback, self.reps)
@@ -148,19 +191,67 @@ class LiveKeeper:
         for keys in self.recent.values():
             for key in [k for k, p in keys.items() if p == partition]:
                 del keys[key]
+                self._drop_view(key)
 
     def partial(self, account: str, filters: dict[str, str], now: datetime) -> dict:
-        """This worker's share of the account's summary (streams.core.live_summary.partial)."""
-        rows, clocks = [], {}
-        for key, partition in self.recent.get(account, {}).items():
-            fold = self.facts.folds.partitions.get(partition, {}).get(key)
-            if fold is None:
-                continue
-            state = self.state_of(partition, key)
-            rows.append((key, fold, state))
-            clocks[key] = self.facts.clocks(key, fold, state)
-        return partial(rows, clocks, _of(self.calls, account), _of(self.feedback, account), _of(self.reps, account),
-                       self.timezone(account), now, filters)
+        """This worker's share of the account's summary (streams.core.live_summary.partial's answer)."""
+        return self._index(account).partial(_of(self.calls, account), _of(self.feedback, account),
+                                            _of(self.reps, account), self.timezone(account), now, filters)
+
+    def _index(self, account: str) -> AccountIndex:
+        """The account's index with a current view of every live ticket: built in full on the first question,
+        then only the views of tickets changed since (`touch`, `applied`) are built again."""
+        index = self._indexes.get(account)
+        if index is None:
+            if account not in self.recent:
+                return AccountIndex()  # nothing live: any account id may be asked about, none is kept
+            index = self._indexes[account] = AccountIndex()
+            stale = set(self.recent.get(account, ()))
+        else:
+            stale = self._stale[account]
+        self._stale[account] = set()
+        live = self.recent.get(account, {})
+        for key in stale:
+            if self._stamp(index, key, live.get(key)) is None:
+                index.drop(key)
+        return index
+
+    def _stamp(self, index: AccountIndex, key: Key, partition: int | None) -> tuple | None:
+        """Make the ticket's view current (None: it has none here); its stamp."""
+        fold = self.facts.folds.partitions.get(partition, {}).get(key) if partition is not None else None
+        if fold is None:
+            return None
+        state = self.state_of(partition, key)  # type: ignore[arg-type]
+        # A fold's metrics are a new ReplyState when they change, but a step that changes none keeps the
+        # object (its log grows): the number of steps says that. States are immutable.
+        stamp = (fold.replies, state), (len(fold.replies.history), fold.merged_into,
+                                        self.config.generation.get(key[0], 0))
+        if not index.current(key, stamp):
+            index.put(view_of(key, stamp, fold, state, self.facts.clocks(key, fold, state)))
+        return stamp
+
+    def _check_indexes(self) -> None:
+        """Every view against its ticket now, at the end of an apply (nothing is half applied). A change that
+        marked nothing would otherwise stay out of the answers: finding one is a bug, counted in `repaired`."""
+        for account, index in self._indexes.items():
+            stale, live = self._stale[account], self.recent.get(account, {})
+            for key in [*index.views, *(k for k in live if k not in index.views)]:
+                if key in stale:
+                    continue  # marked: the next answer builds it again
+                before = index.views.get(key)
+                if self._stamp(index, key, live.get(key)) is None:
+                    index.drop(key)
+                if index.views.get(key) is not before:
+                    self.repaired += 1
+
+    def index_stats(self) -> dict[str, int]:
+        return {"accounts": len(self._indexes), "tickets": sum(len(i.views) for i in self._indexes.values()),
+                "marks": sum(len(i.marks) for i in self._indexes.values()), "repaired": self.repaired}
+
+    def _drop_view(self, key: Key) -> None:
+        index = self._indexes.get(key[0])
+        if index is not None:
+            index.drop(key)
 
     def timezone(self, account: str) -> str:
         return self.config.get(account).timezone

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # A live API answer is given again while nothing of its account changed, up to this old (live_answers.py);
     # 0: every request computes its own.
     live_answer_max_age_s: float = Field(default=1.0, ge=0, le=60)
+    # How often the live index's views are checked against their tickets (live_keeper.py; 0: after every apply).
+    # A stale view found is a bug, counted in /stats (live_index.repaired) and mended.
+    live_index_check_s: float = Field(default=60.0, ge=0, le=3600)
     # A closed ticket leaves memory this long after its last event (0: never); a late event reads it back from
     # ClickHouse. At least 50 h: the live summary's today and yesterday, in any time zone, read tickets in memory.
     evict_closed_after_s: int = 72 * 3600

@@ -113,7 +113,7 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
         return self.json({**ingest.stats.as_dict(), "lag": lag, "alerts": alerts,
                           "live_answers": {"computed": answers.computed, "shared": answers.shared},
-                          "assigned": assigned, "ready": ingest.ready})
+                          "live_index": ingest.live.index_stats(), "assigned": assigned, "ready": ingest.ready})
 
     @app.page("/config/{account_id}")
     async def account_config(self, request, account_id):

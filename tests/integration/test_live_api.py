@@ -60,8 +60,8 @@ def test_polls_share_an_answer_until_their_account_changes(stack, start_worker):
     """Polls of an unchanged account share one computed answer (the same `now`), however many. Another
     account's events leave it shared. An applied event of the account is in the very next answer, even one
     that changes no ticket's metrics (a customer's second message while already waiting), however young the
-    shared answer is."""
-    worker = start_worker(stack, DESKPULSE_LIVE_ANSWER_MAX_AGE_S="60")
+    shared answer is. The live index marks every change it needs: its check after each apply mends none."""
+    worker = start_worker(stack, DESKPULSE_LIVE_ANSWER_MAX_AGE_S="60", DESKPULSE_LIVE_INDEX_CHECK_S="0")
     try:
         wait_until(lambda: worker_ready(worker), 60, "a ready worker")
         acme = todays_events("acme", "S")
@@ -85,6 +85,8 @@ def test_polls_share_an_answer_until_their_account_changes(stack, start_worker):
         with urllib.request.urlopen(f"{worker.web}/metrics", timeout=10) as response:
             exported = response.read().decode()
         assert 'deskpulse_live_answers_total{result="shared"} 4.0' in exported
+        index = worker.stats()["live_index"]
+        assert index["accounts"] == 1 and index["tickets"] >= 2 and index["repaired"] == 0, index
     finally:
         worker.stop()
 

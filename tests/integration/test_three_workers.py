@@ -65,6 +65,7 @@ def test_three_workers_with_partitions_moving_store_each_event_once_and_alert_on
     reader = AlertReader(stack)
     publish_config(stack, load(FAST_SLA))
     settings = [stack] + [stack.with_overrides(data_dir=stack.data_dir.parent / f"worker{i}") for i in (1, 2)]
+    settings = [s.with_overrides(live_index_check_s=0) for s in settings]  # check the live index after each apply
     workers = [start_worker(s, ready=False) for s in settings]
     try:
         for w in workers:
@@ -77,6 +78,8 @@ def test_three_workers_with_partitions_moving_store_each_event_once_and_alert_on
         today = [e for prefix in ("P1", "P2", "P3", "P4", "P5", "P6") for e in todays_events("acme", prefix)]
         produce(stack, first + _fast_tickets("S", "urgent") + encoded(today[: len(today) // 2]))
         wait_until(lambda: sum(w.stats()["records"] for w in workers) > len(first) // 3, 60, "work under way")
+        for w in workers[:2]:  # their live indexes are kept from here on, through the partitions' moves
+            assert get(f"{w.web}/api/accounts/acme/summary")[0] == 200
         # mid-stream: the third worker leaves (its partitions move), then comes back (they move again)
         assert workers[2].stop() == 0
         wait_until(lambda: _hold_all(workers[:2], stack.partitions), 60, "the two others taking its partitions")
@@ -117,6 +120,8 @@ def test_three_workers_with_partitions_moving_store_each_event_once_and_alert_on
             assert (f["new_tickets"]["today"], f["closed"]["today"], f["calls_completed"]["today"]) == (12, 6, 6)
         figures = [{k: v["today"] for k, v in a["figures"].items() if k != "customer_wait_now_s"} for a in answers]
         assert figures[0] == figures[1] == figures[2]
+        for w in workers:  # every change reached the live index by its marks, none by the check
+            assert w.stats()["live_index"]["repaired"] == 0, w.stats()["live_index"]
     finally:
         for w in workers:
             w.stop()

@@ -1,0 +1,262 @@
+"""The live summary kept per account as tickets change (pure): a window's figures read as a range.
+
+`live_summary.partial` walks every live ticket's whole history and recomputes
+its SLA clocks for each answer: for a big account that is every message of
+the last 50 hours twice (today and yesterday so far). Here each ticket is
+turned, once per change, into a `TicketView`: its dated marks (created, each
+message, first response, each close, each reply interval that ended, each SLA
+clock that stopped) and what point-in-time figures need (status changes, the
+clocks, since when a customer waits). An account's marks are kept in one
+time-ordered list, so a window's figures read only the marks inside it; open
+tickets and running clocks are read from the tickets that could be open then
+(`span`). The answer is `live_summary.partial`'s, figure for figure
+(tests/unit/test_live_index.py compares them on random accounts).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import itemgetter
+from zoneinfo import ZoneInfo
+
+from sortedcontainers import SortedKeyList
+
+from streams.core.folds import Key, TicketFold
+from streams.core.live_summary import (
+    FILTERS,
+    Call,
+    Feedback,
+    Partial,
+    RepStatus,
+    Window,
+    empty_sla,
+    filter_values,
+    message_rank,
+    running_counts,
+    windows_of,
+    with_logs,
+)
+from streams.core.sla_clocks import Clock
+from streams.core.ticket_properties import TicketState
+
+Mark = tuple[datetime, str, Key, object]  # (at, kind, ticket, value)
+_at = itemgetter(0)
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def _until(view: TicketView) -> tuple[datetime, Key]:
+    return view.span[1] or _FAR, view.key  # type: ignore[index]
+
+
+@dataclass(slots=True, eq=False)
+class TicketView:
+    """What one ticket gives the live figures; `stamp` is what it was built from (compared by identity)."""
+
+    key: Key
+    stamp: tuple[tuple, tuple]  # (objects compared by identity, values compared by equality)
+    values: tuple[str, ...]  # the filters' values (FILTERS order)
+    channel: str
+    priority: str
+    owner: str
+    gone: bool  # merged or deleted: never open, its history counts on its primary or not at all
+    rank: tuple[bool, str]  # which holder a message shared with a merged ticket counts on (the lowest)
+    created_at: datetime | None
+    toggles_at: list[datetime]  # status changes into a closed or an open stage, in history order
+    toggles_closed: list[bool]
+    waiting_since: datetime | None
+    clocks: list[Clock]
+    span: tuple[datetime, datetime | None] | None  # when it can be open or have a clock running (None: never)
+    marks: list[Mark]
+
+    def open_at(self, at: datetime) -> bool:
+        if self.gone or self.created_at is None or self.created_at > at:
+            return False
+        i = bisect_right(self.toggles_at, at)
+        return i == 0 or not self.toggles_closed[i - 1]
+
+
+def view_of(key: Key, stamp: tuple[tuple, tuple], fold: TicketFold, state: TicketState | None,
+            clocks: list[Clock]) -> TicketView:
+    r = fold.replies
+    gone = bool(fold.merged_into) or (state is not None and state.deleted)
+    marks: list[Mark] = []
+    toggles_at, toggles_closed = [], []
+    if r.created_at is not None:
+        marks.append((r.created_at, "new", key, None))
+    for step in r.history:
+        if step.kind in ("customer", "rep"):
+            marks.append((step.at, step.kind, key, step.event_id))
+        elif step.kind in ("closed", "opened"):
+            toggles_at.append(step.at)
+            toggles_closed.append(step.kind == "closed")
+            if step.kind == "closed" and not gone and r.created_at is not None:
+                marks.append((step.at, "close", key, (step.at - r.created_at).total_seconds()))
+    if not gone:
+        start = r.first_response_from
+        if r.first_response_at is not None and start is not None:
+            marks.append((r.first_response_at, "ttfr", key, (r.first_response_at - start).total_seconds()))
+        for interval in r.intervals:
+            marks.append((interval.ended_at, "wait" if interval.metric == "customer_wait" else "rep_wait", key,
+                          (interval.ended_at - interval.started_at).total_seconds()))
+    team = (state.get("team_id") if state else "") or ""
+    for clock in clocks:
+        if clock.stopped_at is not None:
+            marks.append((clock.stopped_at, "sla", key, (clock.metric, clock.state(clock.stopped_at), team)))
+    return TicketView(
+        key, stamp, filter_values(state), state.get("channel") if state else "",
+        state.get("priority") if state else "", state.get("owner_id") if state else "", gone,
+        message_rank(key, fold), r.created_at, toggles_at, toggles_closed, r.waiting_since, clocks,
+        _span(r.created_at, gone, toggles_at, toggles_closed, clocks), marks)
+
+
+def _span(created: datetime | None, gone: bool, toggles_at: list[datetime], toggles_closed: list[bool],
+          clocks: list[Clock]) -> tuple[datetime, datetime | None] | None:
+    """From its creation or first clock to its last close or last clock's stop; open-ended while either runs."""
+    starts = [c.started_at for c in clocks]
+    ends: list[datetime] = [c.stopped_at for c in clocks if c.stopped_at is not None]
+    running = any(c.stopped_at is None for c in clocks)
+    if not gone and created is not None:
+        starts.append(created)
+        if not toggles_closed or not toggles_closed[-1]:
+            running = True  # open now (it may also be open at any later instant)
+        else:
+            ends.append(toggles_at[-1])
+    if not starts:
+        return None
+    return min(starts), None if running else max(ends, default=min(starts))
+
+
+class AccountIndex:
+    """One account's live tickets as views, and all their marks in time order."""
+
+    def __init__(self) -> None:
+        self.views: dict[Key, TicketView] = {}
+        self.marks: SortedKeyList = SortedKeyList(key=_at)
+        self._values: tuple[Counter, ...] = tuple(Counter() for _ in FILTERS)  # tickets per filter value
+        # Views that can be open or have a clock running at some instant, by the end of that span: those live
+        # at an instant are among the ones whose span ends at or after it (the open tickets, the closed since).
+        self._spans: SortedKeyList = SortedKeyList(key=_until)
+
+    def current(self, key: Key, stamp: tuple[tuple, tuple]) -> bool:
+        """Whether the ticket's view was built from these (immutable) objects and values."""
+        view = self.views.get(key)
+        return view is not None and view.stamp[1] == stamp[1] and len(view.stamp[0]) == len(stamp[0]) and all(
+            a is b for a, b in zip(view.stamp[0], stamp[0], strict=True))
+
+    def put(self, view: TicketView) -> None:
+        self.drop(view.key)
+        self.views[view.key] = view
+        self.marks.update(view.marks)
+        if view.span is not None:
+            self._spans.add(view)
+        for counts, value in zip(self._values, view.values, strict=True):
+            counts[value] += 1
+
+    def drop(self, key: Key) -> None:
+        view = self.views.pop(key, None)
+        if view is not None:
+            for mark in view.marks:
+                self.marks.remove(mark)
+            if view.span is not None:
+                self._spans.remove(view)
+            for counts, value in zip(self._values, view.values, strict=True):
+                counts[value] -= 1
+                if not counts[value]:
+                    del counts[value]
+
+    def partial(self, calls: list[Call], feedback: list[Feedback], reps: list[RepStatus], timezone: str,
+                now: datetime, filters: dict[str, str] | None = None) -> Partial:
+        """live_summary.partial over the views held, reading each window's marks only."""
+        filters = {k: v for k, v in (filters or {}).items() if v}
+        zone, _, windows = windows_of(now, timezone)
+        wanted = [(FILTERS.index(name), value) for name, value in filters.items()]
+        keep = {v.key for v in self.views.values() if all(v.values[i] == value for i, value in wanted)} \
+            if wanted else None
+        out: dict = {}
+        for name, window in windows.items():
+            out[name] = self._window(window, keep, zone)
+        live_now = self._live_at(now, keep)
+        out["waiting_now"] = [[v.key[1], (now - v.waiting_since).total_seconds()] for v in live_now
+                              if v.waiting_since is not None and v.open_at(now)]
+        out["attention"] = [[v.key[1], c.metric, state, c.due_at.isoformat()] for v in live_now if not v.gone
+                            for c in v.clocks if c.stopped_at is None and c.started_at <= now
+                            and c.due_at is not None and (state := c.running_state(now)) in ("overdue", "due_soon")]
+        values = {name: {v for v in counts if v} for name, counts in zip(FILTERS, self._values, strict=True)}
+        return with_logs(out, {key[1] for key in keep} if keep is not None else set(), calls, feedback, reps,
+                         windows, filters, values)
+
+    def _live_at(self, at: datetime, keep: set[Key] | None) -> list[TicketView]:
+        """The (chosen) views that can be open or have a clock running at `at`."""
+        return [v for v in self._spans.irange_key(min_key=(at,)) if v.span[0] <= at and (keep is None or v.key in keep)]
+
+    def _window(self, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> dict:
+        new, closed, ttc, ttfr, waits, rep_waits = [], [], [], [], [], []
+        by_channel_new: Counter = Counter()
+        by_priority_new: Counter = Counter()
+        sla = empty_sla()
+        by_team: dict[str, Counter] = {}
+        messages: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): each message once
+        closed_seen: set[Key] = set()
+        views = self.views
+        for at, kind, key, value in self.marks.irange_key(window.start, window.end):
+            if keep is not None and key not in keep:
+                continue
+            if kind == "customer" or kind == "rep":
+                held = messages.get(value)  # type: ignore[arg-type]
+                rank = views[key].rank
+                if held is None or rank < held[0]:
+                    messages[value] = (rank, key[1], kind, at)  # type: ignore[index]
+            elif kind == "new":
+                view = views[key]
+                new.append(key[1])
+                by_channel_new[view.channel] += 1
+                by_priority_new[view.priority] += 1
+            elif kind == "close":
+                if key not in closed_seen:  # the first close in the window
+                    closed_seen.add(key)
+                    closed.append(key[1])
+                    ttc.append(value)
+            elif kind == "ttfr":
+                ttfr.append((key[1], value))
+            elif kind == "wait":
+                waits.append(value)
+            elif kind == "rep_wait":
+                rep_waits.append(value)
+            elif kind == "sla":
+                metric, state, team = value  # type: ignore[misc]
+                sla[metric][state] += 1
+                by_team.setdefault(team, Counter())[state] += 1
+        received, sent = [], []
+        incoming: Counter = Counter()
+        outgoing: Counter = Counter()
+        for _, ticket, kind, at in messages.values():
+            if kind == "customer":
+                received.append(ticket)
+                incoming[at.astimezone(zone).hour] += 1
+            else:
+                sent.append(ticket)
+                outgoing[at.astimezone(zone).hour] += 1
+        open_ids = []
+        by_channel_open: Counter = Counter()
+        by_priority_open: Counter = Counter()
+        open_by_rep: Counter = Counter()
+        end = window.end
+        for view in self._live_at(end, keep):
+            if view.open_at(end):
+                open_ids.append(view.key[1])
+                by_channel_open[view.channel] += 1
+                by_priority_open[view.priority] += 1
+                open_by_rep[view.owner] += 1
+            running_counts(view.clocks, end, sla)
+        return {
+            "open_tickets": open_ids, "closed": closed, "new_tickets": new, "ttfr": ttfr, "ttc": ttc,
+            "messages_received": received, "messages_sent": sent, "waits": waits, "rep_waits": rep_waits,
+            "incoming_hours": dict(incoming), "outgoing_hours": dict(outgoing),
+            "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
+            "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
+            "open_by_rep": dict(open_by_rep), "sla": sla,
+            "sla_by_team": {team: dict(states) for team, states in by_team.items()},
+        }
