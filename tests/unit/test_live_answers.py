@@ -11,11 +11,12 @@ import pytest
 
 from schemas.events import ANY_EVENT
 from streams.core.config_store import ConfigStore
+from streams.core.replies import Step
 from streams.worker.facts_keeper import FactsKeeper
 from streams.worker.live_answers import LiveAnswers
 from streams.worker.live_keeper import LiveKeeper
 from streams.worker.sla_alerter import SlaAlerter
-from tests.support.events import event
+from tests.support.events import event, message
 
 
 class Clock:
@@ -176,3 +177,50 @@ def test_pruning_forgets_accounts_left_with_nothing_and_no_kept_answer_survives_
     keeper.changed({"ghost"})  # e.g. an event the state refused
     keeper.prune(now)  # forgets its count: the count it starts over from must not match the kept answer
     assert keeper.version("ghost") != ghost and "ghost" not in keeper._changes
+
+
+def _step(kind: str, at: datetime, event_id: str) -> Step:
+    return Step(at, event_id, kind, "anna" if kind == "rep" else "c1", "email", "new" if kind == "created" else "")
+
+
+def test_the_live_index_follows_marked_changes_evictions_and_partitions_and_the_check_finds_the_rest():
+    keeper = _keeper()
+    folds = keeper.facts.folds
+    now = datetime.now(UTC)
+    for t in ("A", "B"):
+        folds.add(0, ("acme", t), _step("created", now - timedelta(minutes=30), f"{t}c"))
+    folds.add(1, ("acme", "C"), _step("created", now - timedelta(minutes=30), "Cc"))
+    keeper.touch({("acme", "A"): 0, ("acme", "B"): 0, ("acme", "C"): 1})
+
+    def today():
+        return keeper.partial("acme", {}, now)["today"]
+
+    assert sorted(today()["new_tickets"]) == ["A", "B", "C"] and keeper.index_stats()["tickets"] == 3
+    # a customer's second message changes no metric and touches nothing: the applied event marks its ticket
+    folds.add(0, ("acme", "A"), _step("customer", now - timedelta(minutes=20), "m1"))
+    keeper.touch({("acme", "A"): 0})
+    assert today()["messages_received"] == ["A"]
+    folds.add(0, ("acme", "A"), _step("customer", now - timedelta(minutes=10), "m2"))
+    second = ANY_EVENT.validate_python({**message("A"), "account_id": "acme", "ticket_id": "A"})
+    keeper.applied([], [(second, None)], [])
+    assert today()["messages_received"] == ["A", "A"]
+    # evicted: gone from the live set and the index at once
+    del folds.partitions[0][("acme", "B")]
+    keeper.evicted()
+    assert sorted(today()["new_tickets"]) == ["A", "C"] and ("acme", "B") not in keeper.recent["acme"]
+    # a partition revoked takes its tickets' views with it
+    keeper.forget(1)
+    assert today()["new_tickets"] == ["A"] and keeper.index_stats()["tickets"] == 1
+    keeper._check_indexes()
+    assert keeper.repaired == 0
+    # a change nothing marked: the check finds and mends it, and counts it
+    folds.add(0, ("acme", "A"), _step("rep", now - timedelta(minutes=5), "r1"))
+    assert today()["messages_sent"] == []
+    keeper._check_indexes()
+    assert keeper.repaired == 1 and today()["messages_sent"] == ["A"]
+
+
+def test_an_account_with_nothing_live_gets_an_answer_but_no_index():
+    keeper = _keeper()
+    part = keeper.partial("nobody-here", {}, datetime.now(UTC))
+    assert part["today"]["new_tickets"] == [] and keeper.index_stats()["accounts"] == 0
