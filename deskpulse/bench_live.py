@@ -64,7 +64,7 @@ def run_bench_live(settings: Settings, probes: int, echo: Callable[[str], None])
          f"events; max {seen[-1] * 1000:.0f} ms")
     answers = stats.get("live_answers", {})
     echo(f"bench-live: live API answers computed {answers.get('computed', 0)}, shared {answers.get('shared', 0)} "
-         "(nothing of the account had changed)")
+         f"(nothing of the account had changed), held {answers.get('held', 0)} (expensive: docs/api.md)")
     echo(f"bench-live: p50={p50:.0f} ms p99={p99:.0f} ms")
     return 0
 

@@ -35,5 +35,6 @@ TICKETS_EVICTED = Counter("deskpulse_tickets_evicted_total", "Closed tickets tha
 TICKETS_RELOADED = Counter("deskpulse_tickets_reloaded_total",
                            "Evicted tickets read back from ClickHouse for a late event")
 LIVE_ANSWERS = Counter("deskpulse_live_answers_total",
-                       "Live API answers: computed, or shared with an earlier request (nothing had changed)",
+                       "Live API answers: computed, shared with an earlier request (nothing had changed), or held "
+                       "(an expensive answer given again for ten times its computation time)",
                        ["result"])

@@ -14,6 +14,7 @@ import hmac
 import io
 import json
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -112,7 +113,8 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         consumer = ingest.consumer
         assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in consumer.assignment()) if consumer else []
         return self.json({**ingest.stats.as_dict(), "lag": lag, "alerts": alerts,
-                          "live_answers": {"computed": answers.computed, "shared": answers.shared},
+                          "live_answers": {"computed": answers.computed, "shared": answers.shared,
+                                           "held": answers.held},
                           "live_index": ingest.live.index_stats(), "assigned": assigned, "ready": ingest.ready})
 
     @app.page("/config/{account_id}")
@@ -167,9 +169,12 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         return {"partial": part, "details": details}
 
     async def _gather(request, account: str, figure: str | None, now: datetime, filters: dict[str, str],
-                      ) -> tuple[dict, dict, list[str]]:
-        """This worker's share and every peer's, merged: any worker answers for the whole account."""
+                      spent: list[float]) -> tuple[dict, dict, list[str]]:
+        """This worker's share and every peer's, merged: any worker answers for the whole account. Adds the
+        seconds it held the event loop (not those waiting for peers) to `spent`."""
+        started = time.perf_counter()
         shares = [_local(account, filters, now, figure)]
+        spent[0] += time.perf_counter() - started
         missing: list[str] = []
         peers = _peers()
         if peers:
@@ -196,9 +201,11 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
                 for share in await asyncio.gather(*(ask(p) for p in peers)):
                     if share is not None:
                         shares.append(share)
+        started = time.perf_counter()
         merged = finalize(merge([s["partial"] for s in shares]), ingest.live.timezone(account), now, filters)
         details = {k: v for s in shares for k, v in s["details"].items()}
         merged["_workers"] = len(shares)
+        spent[0] += time.perf_counter() - started
         return merged, details, missing
 
     async def _shared(request, account: str, figure: str | None = None) -> tuple[dict, dict, list[str]]:
@@ -206,8 +213,9 @@ def register(app: faust.App, settings: Settings, config: ConfigStore,
         many pages poll it. It is shared: callers must not change it."""
         now, filters = _at(request), _filters(request)  # a bad `at` is refused before anything is kept
         key = (account, tuple(sorted(filters.items())), figure or "", request.query.get("at", ""))
+        spent = [0.0]
         return await answers.get(key, ingest.live.version(account),
-                                 lambda: _gather(request, account, figure, now, filters))
+                                 lambda: _gather(request, account, figure, now, filters, spent), lambda: spent[0])
 
     def _peers() -> list[str]:
         """The workers named in DESKPULSE_PEERS and those announced on the `workers` topic, once each."""

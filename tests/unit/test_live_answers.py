@@ -224,3 +224,21 @@ def test_an_account_with_nothing_live_gets_an_answer_but_no_index():
     keeper = _keeper()
     part = keeper.partial("nobody-here", {}, datetime.now(UTC))
     assert part["today"]["new_tickets"] == [] and keeper.index_stats()["accounts"] == 0
+
+
+def test_an_expensive_answer_is_held_for_ten_times_its_cost_even_after_a_change():
+    async def main():
+        clock, compute = Clock(), Counting()
+        answers = LiveAnswers(max_age_s=1.0, clock=clock)
+        assert await answers.get("big", 1, compute, lambda: 0.3) == 1  # it held the loop 0.3 s
+        clock.now += 2.9
+        assert await answers.get("big", 2, compute, lambda: 0.3) == 1  # changed, but 2.9 s < 10 x 0.3 s
+        assert (answers.computed, answers.held, answers.shared) == (1, 1, 0)
+        clock.now += 0.1
+        assert await answers.get("big", 2, compute, lambda: 0.3) == 2  # 3 s old: computed again
+        assert await answers.get("small", 1, compute, lambda: 0.007) == 3
+        clock.now += 0.08
+        assert await answers.get("small", 2, compute, lambda: 0.007) == 4  # 80 ms > 70 ms: a cheap one is fresh
+        assert await answers.get("small", 2, compute) == 4  # unchanged: shared as before
+
+    run(main())
