@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -44,6 +45,10 @@ from streams.core.ticket_properties import TicketState
 
 Mark = tuple[datetime, str, Key, object]  # (at, kind, ticket, value)
 _at = itemgetter(0)
+# Each kind of mark in its own time-ordered list (customer and rep messages together): a window's marks of
+# one kind are read in one tight loop.
+_LIST_OF = {"new": "new", "customer": "msg", "rep": "msg", "close": "close", "ttfr": "ttfr", "wait": "wait",
+            "rep_wait": "rep_wait", "sla": "sla"}
 _FAR = datetime.max.replace(tzinfo=UTC)
 
 
@@ -84,8 +89,9 @@ def view_of(key: Key, stamp: tuple[tuple, tuple], fold: TicketFold, state: Ticke
     gone = bool(fold.merged_into) or (state is not None and state.deleted)
     marks: list[Mark] = []
     toggles_at, toggles_closed = [], []
+    channel, priority = (state.get("channel"), state.get("priority")) if state else ("", "")
     if r.created_at is not None:
-        marks.append((r.created_at, "new", key, None))
+        marks.append((r.created_at, "new", key, (channel, priority)))
     for step in r.history:
         if step.kind in ("customer", "rep"):
             marks.append((step.at, step.kind, key, step.event_id))
@@ -106,8 +112,7 @@ def view_of(key: Key, stamp: tuple[tuple, tuple], fold: TicketFold, state: Ticke
         if clock.stopped_at is not None:
             marks.append((clock.stopped_at, "sla", key, (clock.metric, clock.state(clock.stopped_at), team)))
     return TicketView(
-        key, stamp, filter_values(state), state.get("channel") if state else "",
-        state.get("priority") if state else "", state.get("owner_id") if state else "", gone,
+        key, stamp, filter_values(state), channel, priority, state.get("owner_id") if state else "", gone,
         message_rank(key, fold), r.created_at, toggles_at, toggles_closed, r.waiting_since, clocks,
         _span(r.created_at, gone, toggles_at, toggles_closed, clocks), marks)
 
@@ -130,15 +135,19 @@ def _span(created: datetime | None, gone: bool, toggles_at: list[datetime], togg
 
 
 class AccountIndex:
-    """One account's live tickets as views, and all their marks in time order."""
+    """One account's live tickets as views, and their marks in time order (a list per kind)."""
 
     def __init__(self) -> None:
         self.views: dict[Key, TicketView] = {}
-        self.marks: SortedKeyList = SortedKeyList(key=_at)
+        self._marks: dict[str, SortedKeyList] = {name: SortedKeyList(key=_at) for name in set(_LIST_OF.values())}
+        self._holders: Counter = Counter()  # message event id -> views holding it (a merged ticket and its primary)
         self._values: tuple[Counter, ...] = tuple(Counter() for _ in FILTERS)  # tickets per filter value
         # Views that can be open or have a clock running at some instant, by the end of that span: those live
         # at an instant are among the ones whose span ends at or after it (the open tickets, the closed since).
         self._spans: SortedKeyList = SortedKeyList(key=_until)
+
+    def marks(self) -> int:
+        return sum(len(marks) for marks in self._marks.values())
 
     def current(self, key: Key, stamp: tuple[tuple, tuple]) -> bool:
         """Whether the ticket's view was built from these (immutable) objects and values."""
@@ -149,7 +158,10 @@ class AccountIndex:
     def put(self, view: TicketView) -> None:
         self.drop(view.key)
         self.views[view.key] = view
-        self.marks.update(view.marks)
+        for mark in view.marks:
+            self._marks[_LIST_OF[mark[1]]].add(mark)
+            if mark[1] == "customer" or mark[1] == "rep":
+                self._holders[mark[3]] += 1
         if view.span is not None:
             self._spans.add(view)
         for counts, value in zip(self._values, view.values, strict=True):
@@ -159,13 +171,13 @@ class AccountIndex:
         view = self.views.pop(key, None)
         if view is not None:
             for mark in view.marks:
-                self.marks.remove(mark)
+                self._marks[_LIST_OF[mark[1]]].remove(mark)
+                if mark[1] == "customer" or mark[1] == "rep":
+                    _less(self._holders, mark[3])
             if view.span is not None:
                 self._spans.remove(view)
             for counts, value in zip(self._values, view.values, strict=True):
-                counts[value] -= 1
-                if not counts[value]:
-                    del counts[value]
+                _less(counts, value)
 
     def partial(self, calls: list[Call], feedback: list[Feedback], reps: list[RepStatus], timezone: str,
                 now: datetime, filters: dict[str, str] | None = None) -> Partial:
@@ -193,46 +205,46 @@ class AccountIndex:
         return [v for v in self._spans.irange_key(min_key=(at,)) if v.span[0] <= at and (keep is None or v.key in keep)]
 
     def _window(self, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> dict:
-        new, closed, ttc, ttfr, waits, rep_waits = [], [], [], [], [], []
+        def marks(kind: str) -> Iterable[Mark]:
+            found = self._marks[kind].irange_key(window.start, window.end)
+            return found if keep is None else (m for m in found if m[2] in keep)
+
+        new = []
         by_channel_new: Counter = Counter()
         by_priority_new: Counter = Counter()
+        for _, _, key, (channel, priority) in marks("new"):  # type: ignore[misc]
+            new.append(key[1])
+            by_channel_new[channel] += 1
+            by_priority_new[priority] += 1
+        closed, ttc, closed_seen = [], [], set()
+        for _, _, key, seconds in marks("close"):
+            if key not in closed_seen:  # the first close in the window
+                closed_seen.add(key)
+                closed.append(key[1])
+                ttc.append(seconds)
         sla = empty_sla()
         by_team: dict[str, Counter] = {}
-        messages: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): each message once
-        closed_seen: set[Key] = set()
-        views = self.views
-        for at, kind, key, value in self.marks.irange_key(window.start, window.end):
-            if keep is not None and key not in keep:
-                continue
-            if kind == "customer" or kind == "rep":
-                held = messages.get(value)  # type: ignore[arg-type]
-                rank = views[key].rank
-                if held is None or rank < held[0]:
-                    messages[value] = (rank, key[1], kind, at)  # type: ignore[index]
-            elif kind == "new":
-                view = views[key]
-                new.append(key[1])
-                by_channel_new[view.channel] += 1
-                by_priority_new[view.priority] += 1
-            elif kind == "close":
-                if key not in closed_seen:  # the first close in the window
-                    closed_seen.add(key)
-                    closed.append(key[1])
-                    ttc.append(value)
-            elif kind == "ttfr":
-                ttfr.append((key[1], value))
-            elif kind == "wait":
-                waits.append(value)
-            elif kind == "rep_wait":
-                rep_waits.append(value)
-            elif kind == "sla":
-                metric, state, team = value  # type: ignore[misc]
-                sla[metric][state] += 1
-                by_team.setdefault(team, Counter())[state] += 1
+        for _, _, _, (metric, state, team) in marks("sla"):  # type: ignore[misc]
+            sla[metric][state] += 1
+            by_team.setdefault(team, Counter())[state] += 1
         received, sent = [], []
         incoming: Counter = Counter()
         outgoing: Counter = Counter()
-        for _, ticket, kind, at in messages.values():
+        shared: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): held by a merged ticket and another
+        holders, views = self._holders, self.views
+        for at, kind, key, event_id in marks("msg"):
+            if holders[event_id] > 1:
+                rank = views[key].rank
+                held = shared.get(event_id)  # type: ignore[arg-type]
+                if held is None or rank < held[0]:
+                    shared[event_id] = (rank, key[1], kind, at)  # type: ignore[index]
+            elif kind == "customer":
+                received.append(key[1])
+                incoming[at.astimezone(zone).hour] += 1
+            else:
+                sent.append(key[1])
+                outgoing[at.astimezone(zone).hour] += 1
+        for _, ticket, kind, at in shared.values():  # each message once, on the lowest holder: the primary
             if kind == "customer":
                 received.append(ticket)
                 incoming[at.astimezone(zone).hour] += 1
@@ -252,11 +264,19 @@ class AccountIndex:
                 open_by_rep[view.owner] += 1
             running_counts(view.clocks, end, sla)
         return {
-            "open_tickets": open_ids, "closed": closed, "new_tickets": new, "ttfr": ttfr, "ttc": ttc,
-            "messages_received": received, "messages_sent": sent, "waits": waits, "rep_waits": rep_waits,
+            "open_tickets": open_ids, "closed": closed, "new_tickets": new,
+            "ttfr": [(m[2][1], m[3]) for m in marks("ttfr")], "ttc": ttc,
+            "messages_received": received, "messages_sent": sent,
+            "waits": [m[3] for m in marks("wait")], "rep_waits": [m[3] for m in marks("rep_wait")],
             "incoming_hours": dict(incoming), "outgoing_hours": dict(outgoing),
             "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
             "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
             "open_by_rep": dict(open_by_rep), "sla": sla,
             "sla_by_team": {team: dict(states) for team, states in by_team.items()},
         }
+
+
+def _less(counts: Counter, value) -> None:
+    counts[value] -= 1
+    if not counts[value]:
+        del counts[value]

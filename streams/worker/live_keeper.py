@@ -246,7 +246,7 @@ class LiveKeeper:
 
     def index_stats(self) -> dict[str, int]:
         return {"accounts": len(self._indexes), "tickets": sum(len(i.views) for i in self._indexes.values()),
-                "marks": sum(len(i.marks) for i in self._indexes.values()), "repaired": self.repaired}
+                "marks": sum(i.marks() for i in self._indexes.values()), "repaired": self.repaired}
 
     def _drop_view(self, key: Key) -> None:
         index = self._indexes.get(key[0])
