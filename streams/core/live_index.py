@@ -6,8 +6,9 @@ the last 50 hours twice (today and yesterday so far). Here each ticket is
 turned, once per change, into a `TicketView`: its dated marks (created, each
 message, first response, each close, each reply interval that ended, each SLA
 clock that stopped) and what point-in-time figures need (status changes, the
-clocks, since when a customer waits). An account's marks are kept in one
-time-ordered list, so a window's figures read only the marks inside it; open
+clocks, since when a customer waits). An account's marks are kept in
+time-ordered lists (one per kind), so a window's figures read only the marks
+inside it; open
 tickets and running clocks are read from the tickets that could be open then
 (`span`). The answer is `live_summary.partial`'s, figure for figure
 (tests/unit/test_live_index.py compares them on random accounts).

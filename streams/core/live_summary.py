@@ -1,8 +1,9 @@
 """The live summary of one account for "today" (pure; SPEC §5).
 
-Computed on request from the worker's ticket folds (the sorted steps of each
+The definition, from the worker's ticket folds (the sorted steps of each
 ticket), ticket properties, SLA clocks, and small logs of calls, feedback and
-rep statuses. Every figure is given for today up to `now` and for yesterday
+rep statuses; the worker answers from streams.core.live_index, which gives
+the same figures from marks kept as tickets change. Every figure is given for today up to `now` and for yesterday
 up to the same time (see streams.core.live_day), with the tickets behind it.
 
 Definitions (local day of the account's time zone, window = day start ->
