@@ -36,5 +36,5 @@ TICKETS_RELOADED = Counter("deskpulse_tickets_reloaded_total",
                            "Evicted tickets read back from ClickHouse for a late event")
 LIVE_ANSWERS = Counter("deskpulse_live_answers_total",
                        "Live API answers: computed, shared with an earlier request (nothing had changed), or held "
-                       "(an expensive answer given again for ten times its computation time)",
+                       "(an answer of 20 ms or more given again for ten times its computation time)",
                        ["result"])

@@ -226,7 +226,7 @@ def test_an_account_with_nothing_live_gets_an_answer_but_no_index():
     assert part["today"]["new_tickets"] == [] and keeper.index_stats()["accounts"] == 0
 
 
-def test_an_expensive_answer_is_held_for_ten_times_its_cost_even_after_a_change():
+def test_an_expensive_answer_is_held_for_ten_times_its_cost_even_after_a_change_a_cheap_one_never():
     async def main():
         clock, compute = Clock(), Counting()
         answers = LiveAnswers(max_age_s=1.0, clock=clock)
@@ -236,9 +236,12 @@ def test_an_expensive_answer_is_held_for_ten_times_its_cost_even_after_a_change(
         assert (answers.computed, answers.held, answers.shared) == (1, 1, 0)
         clock.now += 0.1
         assert await answers.get("big", 2, compute, lambda: 0.3) == 2  # 3 s old: computed again
-        assert await answers.get("small", 1, compute, lambda: 0.007) == 3
-        clock.now += 0.08
-        assert await answers.get("small", 2, compute, lambda: 0.007) == 4  # 80 ms > 70 ms: a cheap one is fresh
+        assert await answers.get("small", 1, compute, lambda: 0.019) == 3
+        clock.now += 0.01
+        assert await answers.get("small", 2, compute, lambda: 0.019) == 4  # under 20 ms: never held, fresh
         assert await answers.get("small", 2, compute) == 4  # unchanged: shared as before
+        assert await answers.get("edge", 1, compute, lambda: 0.02) == 5
+        clock.now += 0.19
+        assert await answers.get("edge", 2, compute, lambda: 0.02) == 5  # 20 ms: held 200 ms
 
     run(main())
