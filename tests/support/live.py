@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from tests.support.events import created, event
 
@@ -24,10 +24,22 @@ def stamp(delta: timedelta = timedelta(0)) -> str:
     return (datetime.now(UTC) - timedelta(minutes=5) + delta).isoformat(timespec="milliseconds")
 
 
+SPAN = timedelta(seconds=150)  # todays_events' events lie within this of their first
+
+
+def events_end(events: list[dict]) -> str:
+    """Just after the last of these events: an `at` that sees them all as "today", even when a UTC midnight
+    has passed since they were made."""
+    last = max(datetime.fromisoformat(e["occurred_at"]) for e in events)
+    return (last + timedelta(seconds=1)).isoformat()
+
+
 def todays_events(account: str, prefix: str) -> list[dict]:
     """Two tickets today: one answered and closed, one waiting; a CSAT answer and a call."""
     # One base instant: reading the clock per event made durations drift by the milliseconds between calls.
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    if (base + SPAN).date() != base.date():  # never across a UTC midnight: all on one day (see `events_end`)
+        base = datetime.combine((base + SPAN).date(), time(), UTC) - SPAN - timedelta(seconds=1)
 
     def stamp(delta: timedelta = timedelta(0)) -> str:
         return (base + delta).isoformat(timespec="milliseconds")
