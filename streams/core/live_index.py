@@ -8,9 +8,8 @@ message, first response, each close, each reply interval that ended, each SLA
 clock that stopped) and what point-in-time figures need (status changes, the
 clocks, since when a customer waits). An account's marks are kept in
 time-ordered lists (one per kind), so a window's figures read only the marks
-inside it; open
-tickets and running clocks are read from the tickets that could be open then
-(`span`). The answer is `live_summary.partial`'s, figure for figure
+inside it; open tickets and running clocks are read from the tickets that
+could be open then (`span`). The answer is `live_summary.partial`'s, figure for figure
 (tests/unit/test_live_index.py compares them on random accounts).
 """
 
@@ -34,6 +33,7 @@ from streams.core.live_summary import (
     Partial,
     RepStatus,
     Window,
+    attention_of,
     empty_sla,
     filter_values,
     message_rank,
@@ -194,9 +194,7 @@ class AccountIndex:
         live_now = self._live_at(now, keep)
         out["waiting_now"] = [[v.key[1], (now - v.waiting_since).total_seconds()] for v in live_now
                               if v.waiting_since is not None and v.open_at(now)]
-        out["attention"] = [[v.key[1], c.metric, state, c.due_at.isoformat()] for v in live_now if not v.gone
-                            for c in v.clocks if c.stopped_at is None and c.started_at <= now
-                            and c.due_at is not None and (state := c.running_state(now)) in ("overdue", "due_soon")]
+        out["attention"] = [row for v in live_now if not v.gone for row in attention_of(v.key[1], v.clocks, now)]
         values = {name: {v for v in counts if v} for name, counts in zip(FILTERS, self._values, strict=True)}
         return with_logs(out, {key[1] for key in keep} if keep is not None else set(), calls, feedback, reps,
                          windows, filters, values)
@@ -228,9 +226,19 @@ class AccountIndex:
         for _, _, _, (metric, state, team) in marks("sla"):  # type: ignore[misc]
             sla[metric][state] += 1
             by_team.setdefault(team, Counter())[state] += 1
-        received, sent = [], []
+        received: list[str] = []
+        sent: list[str] = []
         incoming: Counter = Counter()
         outgoing: Counter = Counter()
+
+        def tally(ticket: str, kind: str, at: datetime) -> None:
+            if kind == "customer":
+                received.append(ticket)
+                incoming[at.astimezone(zone).hour] += 1
+            else:
+                sent.append(ticket)
+                outgoing[at.astimezone(zone).hour] += 1
+
         shared: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): held by a merged ticket and another
         holders, views = self._holders, self.views
         for at, kind, key, event_id in marks("msg"):
@@ -239,19 +247,10 @@ class AccountIndex:
                 held = shared.get(event_id)  # type: ignore[arg-type]
                 if held is None or rank < held[0]:
                     shared[event_id] = (rank, key[1], kind, at)  # type: ignore[index]
-            elif kind == "customer":
-                received.append(key[1])
-                incoming[at.astimezone(zone).hour] += 1
             else:
-                sent.append(key[1])
-                outgoing[at.astimezone(zone).hour] += 1
+                tally(key[1], kind, at)
         for _, ticket, kind, at in shared.values():  # each message once, on the lowest holder: the primary
-            if kind == "customer":
-                received.append(ticket)
-                incoming[at.astimezone(zone).hour] += 1
-            else:
-                sent.append(ticket)
-                outgoing[at.astimezone(zone).hour] += 1
+            tally(ticket, kind, at)
         open_ids = []
         by_channel_open: Counter = Counter()
         by_priority_open: Counter = Counter()

@@ -461,15 +461,18 @@ def _team_shares(counts: dict[str, dict[str, int]]) -> dict[str, dict]:
 
 def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetime) -> list[list[str]]:
     """Running clocks that are overdue or due soon now: what a team lead must see without a click."""
+    return [row for key, fold, state in tickets if not (fold.merged_into or (state is not None and state.deleted))
+            for row in attention_of(key[1], clocks.get(key, ()), now)]
+
+
+def attention_of(ticket: str, clocks: Iterable[Clock], now: datetime) -> list[list[str]]:
+    """One ticket's running clocks that are overdue or due soon at `now`: [ticket, metric, state, due]."""
     out = []
-    for key, fold, state in tickets:
-        if fold.merged_into or (state is not None and state.deleted):
-            continue
-        for clock in clocks.get(key, ()):
-            if clock.stopped_at is None and clock.started_at <= now and clock.due_at is not None:
-                running = clock.running_state(now)
-                if running in ("overdue", "due_soon"):
-                    out.append([key[1], clock.metric, running, clock.due_at.isoformat()])
+    for clock in clocks:
+        if clock.stopped_at is None and clock.started_at <= now and clock.due_at is not None:
+            running = clock.running_state(now)
+            if running in ("overdue", "due_soon"):
+                out.append([ticket, clock.metric, running, clock.due_at.isoformat()])
     return out
 
 

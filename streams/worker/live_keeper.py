@@ -212,15 +212,15 @@ class LiveKeeper:
         self._stale[account] = set()
         live = self.recent.get(account, {})
         for key in stale:
-            if self._stamp(index, key, live.get(key)) is None:
-                index.drop(key)
+            self._refresh(index, key, live.get(key))
         return index
 
-    def _stamp(self, index: AccountIndex, key: Key, partition: int | None) -> tuple | None:
-        """Make the ticket's view current (None: it has none here); its stamp."""
+    def _refresh(self, index: AccountIndex, key: Key, partition: int | None) -> None:
+        """Make the ticket's view current, or drop it: the ticket is not live here (no partition, no fold)."""
         fold = self.facts.folds.partitions.get(partition, {}).get(key) if partition is not None else None
         if fold is None:
-            return None
+            index.drop(key)
+            return
         state = self.state_of(partition, key)  # type: ignore[arg-type]
         # A fold's metrics are a new ReplyState when they change, but a step that changes none keeps the
         # object (its log grows): the number of steps says that. States are immutable.
@@ -228,7 +228,6 @@ class LiveKeeper:
                                         self.config.generation.get(key[0], 0))
         if not index.current(key, stamp):
             index.put(view_of(key, stamp, fold, state, self.facts.clocks(key, fold, state)))
-        return stamp
 
     def _check_indexes(self) -> None:
         """Every view against its ticket now, at the end of an apply (nothing is half applied). A change that
@@ -239,8 +238,7 @@ class LiveKeeper:
                 if key in stale:
                     continue  # marked: the next answer builds it again
                 before = index.views.get(key)
-                if self._stamp(index, key, live.get(key)) is None:
-                    index.drop(key)
+                self._refresh(index, key, live.get(key))
                 if index.views.get(key) is not before:
                     self.repaired += 1
 
