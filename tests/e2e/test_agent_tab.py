@@ -4,13 +4,13 @@ its numbers are the API's, question text is text, and a dismissal made on the pa
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from tests.support.browser import chromium
 from tests.support.events import created, event
-from tests.support.live import get
+from tests.support.live import clear_of_midnight, get
 from tests.support.pipeline import encoded, produce
 from tests.support.waiting import wait_until
 
@@ -18,13 +18,20 @@ HOSTILE = '<img src=x onerror="window.pwned=1"> how do I export my invoices'
 
 
 def _events() -> list[dict]:
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    # The page shows today by the wall clock and counts no future start: every event lies between today's UTC
+    # midnight and now, five steps apart, a minute each unless less than 20 minutes of today have passed (and
+    # none is made in the last two minutes of a day).
+    clear_of_midnight(after=timedelta(seconds=5))
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date(), time(), UTC)
+    base = max(now.replace(microsecond=0) - timedelta(minutes=20), midnight)
+    step = min(timedelta(minutes=1), (now - base) / 5)
 
-    def at(minutes: float) -> str:
-        return (base + timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
+    def at(steps: float) -> str:
+        return (base + step * steps).isoformat(timespec="milliseconds")
 
-    def agent(kind, conversation, minutes, **fields):
-        return event(kind, at=at(minutes), conversation_id=conversation, **fields)
+    def agent(kind, conversation, steps, **fields):
+        return event(kind, at=at(steps), conversation_id=conversation, **fields)
 
     return [
         agent("agent.conversation_started", "B1", 0, channel="chat"),

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.browser import chromium
 from tests.support.events import created
-from tests.support.live import get, stamp, todays_events
+from tests.support.live import clear_of_midnight, get, stamp, todays_events
 from tests.support.pipeline import encoded, produce, worker_ready
 from tests.support.waiting import wait_until
 
@@ -24,6 +24,7 @@ def test_the_dashboard_shows_the_api_figures_and_follows_new_events(stack, start
     browser = chromium(1400, 1000)
     try:
         wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        clear_of_midnight()
         produce(stack, encoded(todays_events("acme", "P")))
         worker.wait_processed(9, timeout=60)
         browser.get(f"{worker.web}/dashboard/acme")

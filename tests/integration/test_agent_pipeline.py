@@ -7,14 +7,23 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from tests.support.events import created, event
 from tests.support.live import get
 from tests.support.pipeline import encoded, produce
 from tests.support.waiting import wait_until
 
-BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+
+def _base() -> datetime:
+    """Half an hour ago, or when the 25 minutes of these events would cross a UTC midnight, half an hour before
+    that midnight: the reports below read one day (a handoff's close counts on the day it closed)."""
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    end = base + timedelta(minutes=26)
+    return base if end.date() == base.date() else datetime.combine(end.date(), time(), UTC) - timedelta(minutes=30)
+
+
+BASE = _base()
 
 
 def at(minutes: float) -> str:

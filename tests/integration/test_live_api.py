@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.live import get, todays_events
+from tests.support.live import clear_of_midnight, get, todays_events
 from tests.support.pipeline import encoded, produce, worker_ready
 from tests.support.waiting import wait_until
 
@@ -23,6 +23,7 @@ def test_live_summary_api_with_drill_down_and_tenant_isolation(stack, start_work
     worker = start_worker(stack, DESKPULSE_API_TOKENS="acme=acme-secret,globex=globex-secret")
     try:
         wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        clear_of_midnight()
         events = todays_events("acme", "L") + todays_events("globex", "G")[:2]
         produce(stack, encoded(events))
         worker.wait_processed(len(events), timeout=60)
@@ -64,6 +65,7 @@ def test_polls_share_an_answer_until_their_account_changes(stack, start_worker):
     worker = start_worker(stack, DESKPULSE_LIVE_ANSWER_MAX_AGE_S="60", DESKPULSE_LIVE_INDEX_CHECK_S="0")
     try:
         wait_until(lambda: worker_ready(worker), 60, "a ready worker")
+        clear_of_midnight()
         acme = todays_events("acme", "S")
         produce(stack, encoded(acme))
         worker.wait_processed(len(acme), timeout=60)

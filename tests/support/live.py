@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time as clock
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,6 +26,18 @@ def stamp(delta: timedelta = timedelta(0)) -> str:
 
 
 SPAN = timedelta(seconds=150)  # todays_events' events lie within this of their first
+
+
+def clear_of_midnight(before: timedelta = timedelta(minutes=2), after: timedelta = timedelta(minutes=6)) -> None:
+    """For a test that makes events a few minutes old and reads "today" at the wall clock: wait out the minutes
+    around a UTC midnight in which its events would lie on another day than its reads (CI may run at any hour;
+    two such tests failed in a run at 00:12). Sleeps at most `before + after`, only near a midnight."""
+    now = datetime.now(UTC)
+    midnight = datetime.combine(now.date(), time(), UTC)
+    if now - midnight < after:
+        clock.sleep((midnight + after - now).total_seconds())
+    elif midnight + timedelta(days=1) - now < before:
+        clock.sleep((midnight + timedelta(days=1) + after - now).total_seconds())
 
 
 def events_end(events: list[dict]) -> str:
