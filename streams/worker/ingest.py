@@ -146,7 +146,7 @@ class IngestService(Service):
         self.reader = Warehouse.open(settings.clickhouse_dsn)
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse-reads")
         # Batches applied ahead of ClickHouse: at most two batches' worth wait for a commit.
-        self.flights = Flights(self._commit, max_waiting=settings.batch_max_rows)
+        self.flights = Flights(self._commit, max_waiting=settings.batch_max_rows, pace_s=settings.commit_pace_s)
         self._logical = {settings.topic(t.name): t.name for t in TOPICS}
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None

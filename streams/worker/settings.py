@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Also bounds how stale the live summary is. Commits are coalesced behind (flights.py), so a short
     # window costs applies (about 20 ms each at 1,000 events/s), not ClickHouse inserts.
     batch_max_seconds: float = 0.1
+    # A small commit (ClickHouse inserts, alerts of touched tickets, offsets) begins at least this long after the
+    # one before it began (flights.py): fewer, larger inserts. A backlog, a revoke or a stop does not wait. 0: back
+    # to back. Bounds how far ClickHouse may trail the live answer in a quiet stream.
+    commit_pace_s: float = Field(default=1.0, ge=0, le=10)
     dedupe_window: int = 200_000  # remembered event ids per partition
     # A live API answer is given again while nothing of its account changed, up to this old (live_answers.py);
     # 0: every request computes its own.

@@ -121,3 +121,68 @@ def test_the_next_batch_is_applied_while_the_one_before_commits():
 
     assert asyncio.run(main()) == ["apply 0", "commit [0] begins", "apply 1", "apply 2", "commit [0] ends",
                                    "commit [1, 2] begins", "commit [1, 2] ends"]
+
+
+def paced(steps) -> list[list[int]]:
+    """Runs `steps(flights, start, committed)` against Flights paced an hour apart (a pace no test outlives):
+    what commits without a drain did not wait for the pace. Returns the commits, as lists of batch numbers."""
+    commits: list[list[int]] = []
+    committed = asyncio.Event()
+
+    async def commit(applied: list) -> None:
+        commits.append([n for _, n in applied])
+        committed.set()
+
+    async def apply(n: int) -> int:
+        return n
+
+    async def main() -> None:
+        flights = Flights(commit, max_waiting=10, pace_s=3600)
+        numbers = iter(range(100))
+
+        def start(records: int) -> None:
+            flights.start(Batch(records=records), lambda n=next(numbers): apply(n))
+
+        async def settled() -> None:  # every apply done and the committer as far as it goes without waiting
+            await flights.room()
+            for _ in range(20):
+                await asyncio.sleep(0)
+
+        await asyncio.wait_for(steps(flights, start, settled), 10)
+
+    asyncio.run(main())
+    return commits
+
+
+def test_small_commits_wait_for_the_pace_and_a_drain_does_not():
+    async def steps(flights, start, settled):
+        start(1)
+        await settled()  # the first commit: no commit before it to pace it
+        for _ in range(4):
+            start(1)
+        await settled()
+        assert flights.waiting == 4  # applied, not committed: the pace holds them
+        await flights.drain()
+
+    assert paced(steps) == [[0], [1, 2, 3, 4]]  # one commit for the four
+
+
+def test_a_backlog_commits_at_once_and_so_does_the_commit_after_it():
+    async def steps(flights, start, settled):
+        start(1)
+        await settled()
+        start(2)
+        await settled()
+        assert flights.waiting == 2
+        start(3)  # five records wait: half of max_waiting, a backlog
+        await settled()
+        assert flights.waiting == 0
+        start(1)  # the last of a backlog waits for nothing
+        await settled()
+        assert flights.waiting == 0
+        start(1)  # after a small commit the pace holds again
+        await settled()
+        assert flights.waiting == 1
+        await flights.drain()
+
+    assert paced(steps) == [[0], [1, 2], [3], [4]]
