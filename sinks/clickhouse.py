@@ -46,6 +46,7 @@ def connect(dsn: str, settings: Mapping[str, Any] | None = None) -> Client:
 # which best_effort parses; a None in a column that stores no NULL becomes the column's default ('' for text).
 INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_null_as_default": 1}
 _ORJSON_OPTIONS = orjson.OPT_NAIVE_UTC
+RECENT_ID_SPANS_DAYS = (1, 30, None)  # recent_event_ids widens its read in these steps (None: everything)
 
 
 class Warehouse:
@@ -118,13 +119,23 @@ class Warehouse:
         return holes
 
     def recent_event_ids(self, table: str, topic: str, partition: int, limit: int) -> list[str]:
-        """The newest event ids stored from one partition, newest first (any broker)."""
-        result = self.query(
-            f"SELECT event_id FROM {table} WHERE _topic = {{topic:String}} AND _partition = {{partition:UInt32}} "
-            "ORDER BY _ingested_at DESC, _offset DESC LIMIT {limit:UInt64}",
-            {"topic": topic, "partition": partition, "limit": limit},
-        )
-        return [row[0] for row in result.result_rows]
+        """The newest `limit` event ids stored from one partition by ingestion, newest first (any broker).
+
+        Read within the last day, then 30 days, then all, until a span holds `limit` ids: its newest are then
+        the newest of all. The tables are ordered by account and time, so an unbounded read went through a
+        whole table for each partition; a bound skips what was ingested before it (`ingested_idx`).
+        """
+        rows: list = []
+        for days in RECENT_ID_SPANS_DAYS:
+            bound = "" if days is None else " AND _ingested_at >= now64(3) - toIntervalDay({days:UInt32})"
+            rows = self.query(
+                f"SELECT event_id FROM {table} WHERE _topic = {{topic:String}} AND _partition = {{partition:UInt32}}"
+                f"{bound} ORDER BY _ingested_at DESC, _offset DESC LIMIT {{limit:UInt64}}",
+                {"topic": topic, "partition": partition, "limit": limit, "days": days or 0},
+            ).result_rows
+            if len(rows) >= limit:
+                break
+        return [row[0] for row in rows]
 
     def table_counts(self) -> dict[str, int]:
         result = self.query(

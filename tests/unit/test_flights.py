@@ -141,7 +141,8 @@ def paced(steps) -> list[list[int]]:
         numbers = iter(range(100))
 
         def start(records: int) -> None:
-            flights.start(Batch(records=records), lambda n=next(numbers): apply(n))
+            n = next(numbers)
+            flights.start(Batch(records=records), lambda: apply(n))
 
         async def settled() -> None:  # every apply done and the committer as far as it goes without waiting
             await flights.room()

@@ -9,7 +9,7 @@ from sinks import ticket_store
 from sinks.migrate import available, migrate
 from sinks.reports import parameters, report_sql
 from sinks.reports.request import account_config, account_zone
-from sinks.rows import ColumnBatch
+from sinks.rows import TABLE_OF_TOPIC, ColumnBatch
 from streams.core.decode import SourceRef
 from streams.core.ticket_properties import update_properties
 from streams.worker.batch import Batch, BatchBuilder
@@ -51,6 +51,24 @@ def test_watermarks_are_per_table_partition_and_broker(clean_warehouse):
     assert clean_warehouse.watermarks("ticket_events", "cluster-B", "tickets", [1]) == {}  # a reset broker
     ids = clean_warehouse.recent_event_ids("ticket_events", "tickets", 1, 2)
     assert len(ids) == 2
+
+
+def test_recent_event_ids_are_the_newest_by_ingestion_however_old(clean_warehouse):
+    """The restore's de-duplication window, read a day, then 30 days, then all at a time: for every limit the
+    same ids as one unbounded read (sorted here), of the one partition asked."""
+    now = datetime.now(UTC)
+    ages = [timedelta(minutes=5), timedelta(hours=3), timedelta(days=2), timedelta(days=2), timedelta(days=10),
+            timedelta(days=40), timedelta(days=400), timedelta(minutes=1)]
+    rows = [(f"e{i}", "tickets", 1, i, now - age) for i, age in enumerate(ages)]
+    rows.append(("elsewhere", "tickets", 2, 99, now))
+    clean_warehouse.insert_columns("ticket_events", ["event_id", "_topic", "_partition", "_offset", "_ingested_at"],
+                                   [list(column) for column in zip(*rows, strict=True)])
+    newest = [r[0] for r in sorted(rows[:-1], key=lambda r: (r[4], r[3]), reverse=True)]
+    for limit in range(1, len(newest) + 2):
+        assert clean_warehouse.recent_event_ids("ticket_events", "tickets", 1, limit) == newest[:limit], limit
+    indexes = clean_warehouse.query("SELECT table FROM system.data_skipping_indices WHERE database = currentDatabase() "
+                                    "AND name = 'ingested_idx' ORDER BY table").result_rows
+    assert [t for (t,) in indexes] == sorted(TABLE_OF_TOPIC.values())
 
 
 def test_holes_are_the_offsets_below_the_highest_that_a_store_does_not_hold(clean_warehouse):
