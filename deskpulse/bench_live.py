@@ -73,17 +73,19 @@ def _run(settings: Settings, web: str, background: list, probes: int) -> list[fl
     producer = make_producer(settings.bootstrap)
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
+    # Kept as probes come and go: rebuilt from `sent` on every poll it cost the bench process O(probes so far)
+    # per request, more CPU the longer the run, taken from the worker on a small machine.
+    pending: set[str] = set()
     done = threading.Event()
     lock = threading.Lock()
 
     def poll() -> None:
         while not done.is_set():
             with lock:
-                pending = [t for t in sent if t not in seen]
-            if not pending:
+                accounts = sorted({_account(int(t[1:])) for t in pending})[:2]
+            if not accounts:
                 time.sleep(0.002)
                 continue
-            accounts = sorted({_account(int(t[1:])) for t in pending})[:2]
             for account in accounts:
                 url = f"{web}/api/accounts/{account}/tickets?figure=new_tickets&per_page=500"
                 with urllib.request.urlopen(url, timeout=10) as response:
@@ -91,7 +93,9 @@ def _run(settings: Settings, web: str, background: list, probes: int) -> list[fl
                 now = time.monotonic()
                 with lock:
                     for ticket in body.get("tickets", ()):
-                        seen.setdefault(ticket["ticket_id"], now)
+                        if ticket["ticket_id"] in pending:
+                            seen[ticket["ticket_id"]] = now
+                            pending.discard(ticket["ticket_id"])
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
@@ -114,6 +118,7 @@ def _run(settings: Settings, web: str, background: list, probes: int) -> list[fl
         topic, key = route(event)
         with lock:
             sent[ticket] = time.monotonic()
+            pending.add(ticket)
         producer.send(settings.topic(topic), key=key, value=json.dumps(event).encode())
         producer.flush()
         made += 1
