@@ -26,8 +26,9 @@ eviction, a stop). At a steady 1,000 events/s the committer
 otherwise ran back to back, four small commits a second: about 30 inserts a
 second, each its own part for ClickHouse to write and merge, which took two
 thirds of a core and left the event loop waiting for one (docs/performance.md,
-"Live latency"). What waits is only ClickHouse and the offsets: applies, and
-so the live answer, do not wait for commits.
+"Paced commits"). What waits is ClickHouse, the offsets and the alerts of
+touched tickets (timed SLA alerts do not wait): applies, and so the live
+answer, do not wait for commits.
 """
 
 from __future__ import annotations
