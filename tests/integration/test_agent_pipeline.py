@@ -7,23 +7,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.support.events import created, event
-from tests.support.live import get
+from tests.support.live import get, on_one_day
 from tests.support.pipeline import encoded, produce
 from tests.support.waiting import wait_until
 
-
-def _base() -> datetime:
-    """Half an hour ago, or when the 25 minutes of these events would cross a UTC midnight, half an hour before
-    that midnight: the reports below read one day (a handoff's close counts on the day it closed)."""
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-    end = base + timedelta(minutes=26)
-    return base if end.date() == base.date() else datetime.combine(end.date(), time(), UTC) - timedelta(minutes=30)
-
-
-BASE = _base()
+# Half an hour ago, its 25 minutes of events on one UTC day: the reports below read one day (a handoff's close
+# counts on the day it closed).
+BASE = on_one_day(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30), timedelta(minutes=25))
 
 
 def at(minutes: float) -> str:

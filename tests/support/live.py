@@ -40,6 +40,15 @@ def clear_of_midnight(before: timedelta = timedelta(minutes=2), after: timedelta
         clock.sleep((midnight + timedelta(days=1) + after - now).total_seconds())
 
 
+def on_one_day(base: datetime, span: timedelta) -> datetime:
+    """`base`, or, when base..base+span would cross a UTC midnight, the base that ends one second before it:
+    events made from it lie on one day (and, since that midnight has passed, in the past)."""
+    end = base + span
+    if end.date() == base.date():
+        return base
+    return datetime.combine(end.date(), time(), UTC) - span - timedelta(seconds=1)
+
+
 def events_end(events: list[dict]) -> str:
     """Just after the last of these events: an `at` that sees them all as "today", even when a UTC midnight
     has passed since they were made."""
@@ -50,9 +59,8 @@ def events_end(events: list[dict]) -> str:
 def todays_events(account: str, prefix: str) -> list[dict]:
     """Two tickets today: one answered and closed, one waiting; a CSAT answer and a call."""
     # One base instant: reading the clock per event made durations drift by the milliseconds between calls.
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    if (base + SPAN).date() != base.date():  # never across a UTC midnight: all on one day (see `events_end`)
-        base = datetime.combine((base + SPAN).date(), time(), UTC) - SPAN - timedelta(seconds=1)
+    # never across a UTC midnight: all on one day (see `events_end`)
+    base = on_one_day(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5), SPAN)
 
     def stamp(delta: timedelta = timedelta(0)) -> str:
         return (base + delta).isoformat(timespec="milliseconds")
