@@ -7,9 +7,11 @@ turned, once per change, into a `TicketView`: its dated marks (created, each
 message, first response, each close, each reply interval that ended, each SLA
 clock that stopped) and what point-in-time figures need (status changes, the
 clocks, since when a customer waits). An account's marks are kept in
-time-ordered lists (one per kind), so a window's figures read only the marks
-inside it; open tickets and running clocks are read from the tickets that
-could be open then (`span`). The answer is `live_summary.partial`'s, figure for figure
+time-ordered lists (one per kind). An unfiltered window's figures come from
+its day's tally (streams.core.live_days: counted as views change, its cursor
+moved to the window's end), a filtered one's from the marks inside it; open
+tickets and running clocks are read from the tickets that could be open then
+(`span`). The answer is `live_summary.partial`'s, figure for figure
 (tests/unit/test_live_index.py compares them on random accounts).
 """
 
@@ -19,38 +21,45 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedKeyList
 
 from streams.core.folds import Key, TicketFold
+from streams.core.live_day import day_bounds, local_date
+from streams.core.live_days import DayTallies, Mark
 from streams.core.live_summary import (
     FILTERS,
     Call,
     Feedback,
     Partial,
     RepStatus,
+    Total,
     Window,
+    add,
     attention_of,
+    attention_share,
     empty_sla,
     filter_values,
     message_rank,
+    micros,
     running_counts,
+    total,
     windows_of,
     with_logs,
 )
 from streams.core.sla_clocks import Clock
 from streams.core.ticket_properties import TicketState
 
-Mark = tuple[datetime, str, Key, object]  # (at, kind, ticket, value)
 _at = itemgetter(0)
 # Each kind of mark in its own time-ordered list (customer and rep messages together): a window's marks of
 # one kind are read in one tight loop.
 _LIST_OF = {"new": "new", "customer": "msg", "rep": "msg", "close": "close", "ttfr": "ttfr", "wait": "wait",
             "rep_wait": "rep_wait", "sla": "sla"}
 _FAR = datetime.max.replace(tzinfo=UTC)
+_TICK = timedelta(microseconds=1)  # a day tally's cursor before its day's first instant
 
 
 def _until(view: TicketView) -> tuple[datetime, Key]:
@@ -107,7 +116,7 @@ def view_of(key: Key, stamp: tuple[tuple, tuple], fold: TicketFold, state: Ticke
             marks.append((r.first_response_at, "ttfr", key, (r.first_response_at - start).total_seconds()))
         for interval in r.intervals:
             marks.append((interval.ended_at, "wait" if interval.metric == "customer_wait" else "rep_wait", key,
-                          (interval.ended_at - interval.started_at).total_seconds()))
+                          micros(interval.ended_at - interval.started_at)))
     team = (state.get("team_id") if state else "") or ""
     for clock in clocks:
         if clock.stopped_at is not None:
@@ -136,16 +145,21 @@ def _span(created: datetime | None, gone: bool, toggles_at: list[datetime], togg
 
 
 class AccountIndex:
-    """One account's live tickets as views, and their marks in time order (a list per kind)."""
+    """One account's live tickets as views, their marks in time order (a list per kind), and per-day tallies
+    of those marks (streams.core.live_days) once an unfiltered answer asked for them."""
 
     def __init__(self) -> None:
         self.views: dict[Key, TicketView] = {}
         self._marks: dict[str, SortedKeyList] = {name: SortedKeyList(key=_at) for name in set(_LIST_OF.values())}
-        self._holders: Counter = Counter()  # message event id -> views holding it (a merged ticket and its primary)
+        # message event id -> the mark of the one view holding it, or the marks of all (a merged ticket and its
+        # primary: the message counts on one of them, chosen per answer, and is not in the tallies)
+        self._holders: dict[str, Mark | list[Mark]] = {}
+        self._shared: dict[str, list[Mark]] = {}  # the event ids held more than once
         self._values: tuple[Counter, ...] = tuple(Counter() for _ in FILTERS)  # tickets per filter value
         # Views that can be open or have a clock running at some instant, by the end of that span: those live
         # at an instant are among the ones whose span ends at or after it (the open tickets, the closed since).
         self._spans: SortedKeyList = SortedKeyList(key=_until)
+        self._days: DayTallies | None = None  # in the time zone of the last unfiltered answer
 
     def marks(self) -> int:
         return sum(len(marks) for marks in self._marks.values())
@@ -159,10 +173,24 @@ class AccountIndex:
     def put(self, view: TicketView) -> None:
         self.drop(view.key)
         self.views[view.key] = view
+        days = self._days
         for mark in view.marks:
             self._marks[_LIST_OF[mark[1]]].add(mark)
             if mark[1] == "customer" or mark[1] == "rep":
-                self._holders[mark[3]] += 1
+                event_id = mark[3]
+                held = self._holders.get(event_id)  # type: ignore[call-overload]
+                if held is None:
+                    self._holders[event_id] = mark  # type: ignore[index]
+                elif isinstance(held, list):
+                    held.append(mark)
+                    continue
+                else:  # now held twice: counted per answer from here on, not in the tallies
+                    self._holders[event_id] = self._shared[event_id] = [held, mark]  # type: ignore[index]
+                    if days is not None:
+                        days.count(held, -1)
+                    continue
+            if days is not None:
+                days.count(mark, 1)
         if view.span is not None:
             self._spans.add(view)
         for counts, value in zip(self._values, view.values, strict=True):
@@ -170,15 +198,29 @@ class AccountIndex:
 
     def drop(self, key: Key) -> None:
         view = self.views.pop(key, None)
-        if view is not None:
-            for mark in view.marks:
-                self._marks[_LIST_OF[mark[1]]].remove(mark)
-                if mark[1] == "customer" or mark[1] == "rep":
-                    _less(self._holders, mark[3])
-            if view.span is not None:
-                self._spans.remove(view)
-            for counts, value in zip(self._values, view.values, strict=True):
-                _less(counts, value)
+        if view is None:
+            return
+        days = self._days
+        for mark in view.marks:
+            self._marks[_LIST_OF[mark[1]]].remove(mark)
+            if mark[1] == "customer" or mark[1] == "rep":
+                event_id = mark[3]
+                held = self._holders[event_id]  # type: ignore[index]
+                if isinstance(held, list):
+                    held[:] = [m for m in held if m is not mark]
+                    if len(held) == 1:  # held once again: back in the tallies
+                        self._holders[event_id] = held[0]  # type: ignore[index]
+                        del self._shared[event_id]  # type: ignore[arg-type]
+                        if days is not None:
+                            days.count(held[0], 1)
+                    continue
+                del self._holders[event_id]  # type: ignore[arg-type]
+            if days is not None:
+                days.count(mark, -1)
+        if view.span is not None:
+            self._spans.remove(view)
+        for counts, value in zip(self._values, view.values, strict=True):
+            _less(counts, value)
 
     def partial(self, calls: list[Call], feedback: list[Feedback], reps: list[RepStatus], timezone: str,
                 now: datetime, filters: dict[str, str] | None = None) -> Partial:
@@ -188,13 +230,16 @@ class AccountIndex:
         wanted = [(FILTERS.index(name), value) for name, value in filters.items()]
         keep = {v.key for v in self.views.values() if all(v.values[i] == value for i, value in wanted)} \
             if wanted else None
+        if keep is None and (self._days is None or self._days.zone_name != timezone):
+            self._days = DayTallies(timezone)
         out: dict = {}
         for name, window in windows.items():
             out[name] = self._window(window, keep, zone)
         live_now = self._live_at(now, keep)
         out["waiting_now"] = [[v.key[1], (now - v.waiting_since).total_seconds()] for v in live_now
                               if v.waiting_since is not None and v.open_at(now)]
-        out["attention"] = [row for v in live_now if not v.gone for row in attention_of(v.key[1], v.clocks, now)]
+        out["attention"], out["attention_tickets"] = attention_share(
+            [row for v in live_now if not v.gone for row in attention_of(v.key[1], v.clocks, now)])
         values = {name: {v for v in counts if v} for name, counts in zip(FILTERS, self._values, strict=True)}
         return with_logs(out, {key[1] for key in keep} if keep is not None else set(), calls, feedback, reps,
                          windows, filters, values)
@@ -203,7 +248,81 @@ class AccountIndex:
         """The (chosen) views that can be open or have a clock running at `at`."""
         return [v for v in self._spans.irange_key(min_key=(at,)) if v.span[0] <= at and (keep is None or v.key in keep)]
 
-    def _window(self, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> dict:
+    def _window(self, window: Window, keep: set[Key] | None, zone: ZoneInfo, by_day: bool | None = None) -> dict:
+        """A window's figures: unfiltered from its day's tally, filtered from the marks inside it. `by_day`
+        forces one way (tests compare the two)."""
+        if by_day is None:
+            by_day = keep is None
+        part = self._from_day(window, zone) if by_day else self._from_marks(window, keep, zone)
+        open_ids = []
+        by_channel_open: Counter = Counter()
+        by_priority_open: Counter = Counter()
+        open_by_rep: Counter = Counter()
+        end = window.end
+        sla = part["sla"]
+        for view in self._live_at(end, keep):
+            if view.open_at(end):
+                open_ids.append(view.key[1])
+                by_channel_open[view.channel] += 1
+                by_priority_open[view.priority] += 1
+                open_by_rep[view.owner] += 1
+            running_counts(view.clocks, end, sla)
+        return {
+            "open_tickets": open_ids, "closed": part["closed"], "new_tickets": part["new_tickets"],
+            "ttfr": part["ttfr"], "ttc": part["ttc"],
+            "messages_received": part["received"], "messages_sent": part["sent"],
+            "waits": part["waits"], "rep_waits": part["rep_waits"],
+            "incoming_hours": part["incoming"], "outgoing_hours": part["outgoing"],
+            "by_channel_new": part["by_channel_new"], "by_channel_open": dict(by_channel_open),
+            "by_priority_new": part["by_priority_new"], "by_priority_open": dict(by_priority_open),
+            "open_by_rep": dict(open_by_rep), "sla": sla,
+            "sla_by_team": {team: dict(states) for team, states in part["sla_by_team"].items()},
+        }
+
+    def _between(self, a: datetime, b: datetime) -> int:
+        """How many marks lie in (a, b]."""
+        return sum(marks.bisect_key_right(b) - marks.bisect_key_right(a) for marks in self._marks.values())
+
+    def _from_day(self, window: Window, zone: ZoneInfo) -> dict:
+        """The window's completed figures from its day's tally, its cursor moved to the window's end (or a
+        new tally when moving it would read more marks than the window holds), plus the messages held twice
+        (counted once, on the lowest-ranked holder)."""
+        assert self._days is not None
+        day, end = local_date(window.start, zone), window.end
+        if end >= day_bounds(day, zone)[1]:  # a yesterday clamped to the next midnight (DST): not one day's marks
+            return self._from_marks(window, None, zone)
+        tally = self._days.get(day)
+        if tally is None or self._between(*sorted((tally.cursor, end))) > self._between(window.start - _TICK, end):
+            tally = self._days.start(day, window.start - _TICK)
+        if tally.cursor != end:
+            low, high, sign = (tally.cursor, end, 1) if tally.cursor < end else (end, tally.cursor, -1)
+            holders = self._holders
+            for marks in self._marks.values():
+                for mark in marks.irange_key(low, high, inclusive=(False, True)):
+                    if _tallied(mark, holders):
+                        tally.count(mark, zone, sign)
+            tally.cursor = end
+        part = tally.part()
+        shared: dict[str, Mark] = {}
+        for event_id, held in self._shared.items():
+            inside = [m for m in held if window.has(m[0])]
+            if inside:
+                shared[event_id] = min(inside, key=lambda m: self.views[m[2]].rank)
+        for at, kind, key, _ in shared.values():
+            per_ticket, per_hour = (part["received"], part["incoming"]) if kind == "customer" else \
+                (part["sent"], part["outgoing"])
+            per_ticket[key[1]] = per_ticket.get(key[1], 0) + 1
+            hour = at.astimezone(zone).hour
+            per_hour[hour] = per_hour.get(hour, 0) + 1
+        sla = empty_sla()
+        for metric, states in part["sla"].items():
+            for state, n in states.items():
+                sla[metric][state] += n
+        part["sla"] = sla
+        return part
+
+    def _from_marks(self, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> dict:
+        """The window's completed figures from the marks inside it (the chosen tickets' only)."""
         def marks(kind: str) -> Iterable[Mark]:
             found = self._marks[kind].irange_key(window.start, window.end)
             return found if keep is None else (m for m in found if m[2] in keep)
@@ -226,7 +345,7 @@ class AccountIndex:
         for _, _, _, (metric, state, team) in marks("sla"):  # type: ignore[misc]
             sla[metric][state] += 1
             by_team.setdefault(team, Counter())[state] += 1
-        received: list[str] = []
+        received: list[str] = []  # a ticket per message, counted per ticket at the end (in C)
         sent: list[str] = []
         incoming: Counter = Counter()
         outgoing: Counter = Counter()
@@ -242,7 +361,7 @@ class AccountIndex:
         shared: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): held by a merged ticket and another
         holders, views = self._holders, self.views
         for at, kind, key, event_id in marks("msg"):
-            if holders[event_id] > 1:
+            if isinstance(holders[event_id], list):  # type: ignore[index]
                 rank = views[key].rank
                 held = shared.get(event_id)  # type: ignore[arg-type]
                 if held is None or rank < held[0]:
@@ -251,29 +370,26 @@ class AccountIndex:
                 tally(key[1], kind, at)
         for _, ticket, kind, at in shared.values():  # each message once, on the lowest holder: the primary
             tally(ticket, kind, at)
-        open_ids = []
-        by_channel_open: Counter = Counter()
-        by_priority_open: Counter = Counter()
-        open_by_rep: Counter = Counter()
-        end = window.end
-        for view in self._live_at(end, keep):
-            if view.open_at(end):
-                open_ids.append(view.key[1])
-                by_channel_open[view.channel] += 1
-                by_priority_open[view.priority] += 1
-                open_by_rep[view.owner] += 1
-            running_counts(view.clocks, end, sla)
         return {
-            "open_tickets": open_ids, "closed": closed, "new_tickets": new,
-            "ttfr": [(m[2][1], m[3]) for m in marks("ttfr")], "ttc": ttc,
-            "messages_received": received, "messages_sent": sent,
-            "waits": [m[3] for m in marks("wait")], "rep_waits": [m[3] for m in marks("rep_wait")],
-            "incoming_hours": dict(incoming), "outgoing_hours": dict(outgoing),
-            "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
-            "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
-            "open_by_rep": dict(open_by_rep), "sla": sla,
-            "sla_by_team": {team: dict(states) for team, states in by_team.items()},
+            "new_tickets": new, "by_channel_new": dict(by_channel_new), "by_priority_new": dict(by_priority_new),
+            "closed": closed, "ttc": ttc, "ttfr": [(m[2][1], m[3]) for m in marks("ttfr")],
+            "received": dict(Counter(received)), "sent": dict(Counter(sent)), "incoming": dict(incoming),
+            "outgoing": dict(outgoing),
+            "waits": _total(marks("wait")), "rep_waits": _total(marks("rep_wait")),
+            "sla": sla, "sla_by_team": by_team,
         }
+
+
+def _tallied(mark: Mark, holders: dict) -> bool:
+    """Whether a day's tally counts the mark: any but a message held by more than one view."""
+    return not ((mark[1] == "customer" or mark[1] == "rep") and isinstance(holders[mark[3]], list))
+
+
+def _total(marks: Iterable[Mark]) -> Total:
+    out = total()
+    for mark in marks:
+        add(out, mark[3])  # type: ignore[arg-type]
+    return out
 
 
 def _less(counts: Counter, value) -> None:

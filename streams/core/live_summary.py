@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import fsum
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,8 @@ from streams.core.sla_clocks import RUNNING_STATES, Clock
 from streams.core.ticket_properties import TicketState
 
 FILTERS = ("team", "rep", "channel", "pipeline", "category")
+_MICROSECOND = timedelta(microseconds=1)
+ATTENTION_SHOWN = 50  # rows of the attention list an answer shows
 _PROPERTY_OF_FILTER = {"team": "team_id", "rep": "owner_id", "channel": "channel", "pipeline": "pipeline",
                        "category": "category"}
 
@@ -132,7 +134,9 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
     by_priority_new: Counter = Counter()
     by_priority_open: Counter = Counter()
     open_by_rep: Counter = Counter()
-    received, sent, waits, rep_waits = [], [], [], []
+    received: Counter = Counter()
+    sent: Counter = Counter()
+    waits, rep_waits = total(), total()
     seen_messages: set[str] = set()
     incoming_hours: Counter = Counter()
     outgoing_hours: Counter = Counter()
@@ -154,10 +158,10 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
             if window.has(step.at) and step.kind in ("customer", "rep") and step.event_id not in seen_messages:
                 seen_messages.add(step.event_id)
                 if step.kind == "customer":
-                    received.append(key[1])
+                    received[key[1]] += 1
                     incoming_hours[step.at.astimezone(zone).hour] += 1
                 else:
-                    sent.append(key[1])
+                    sent[key[1]] += 1
                     outgoing_hours[step.at.astimezone(zone).hour] += 1
         if fold.merged_into or (state is not None and state.deleted):
             continue  # a merged ticket's history counts on its primary; a deleted one is gone
@@ -171,12 +175,12 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
                 break
         for interval in r.intervals:
             if window.has(interval.ended_at):
-                seconds = (interval.ended_at - interval.started_at).total_seconds()
-                (waits if interval.metric == "customer_wait" else rep_waits).append(seconds)
+                add(waits if interval.metric == "customer_wait" else rep_waits,
+                    micros(interval.ended_at - interval.started_at))
 
     return {
         "open_tickets": open_ids, "closed": closed, "new_tickets": new, "ttfr": ttfr, "ttc": ttc,
-        "messages_received": received, "messages_sent": sent, "waits": waits, "rep_waits": rep_waits,
+        "messages_received": dict(received), "messages_sent": dict(sent), "waits": waits, "rep_waits": rep_waits,
         "incoming_hours": dict(incoming_hours), "outgoing_hours": dict(outgoing_hours),
         "by_channel_new": dict(by_channel_new), "by_channel_open": dict(by_channel_open),
         "by_priority_new": dict(by_priority_new), "by_priority_open": dict(by_priority_open),
@@ -184,18 +188,48 @@ def _ticket_figures(window: Window, tickets, zone: ZoneInfo) -> dict:
     }
 
 
+class Total(TypedDict):
+    """A count of durations and their sum in whole microseconds: exact, so shares add up in any order."""
+
+    n: int
+    us: int
+
+
+def total() -> Total:
+    return {"n": 0, "us": 0}
+
+
+def add(into: Total, us: int) -> None:
+    into["n"] += 1
+    into["us"] += us
+
+
+def micros(span: timedelta) -> int:
+    return span // _MICROSECOND
+
+
+def average_s(of: Total) -> float | None:
+    """The mean in seconds to the millisecond: one correctly rounded division of exact integers."""
+    return round(of["us"] / (of["n"] * 1_000_000), 3) if of["n"] else None
+
+
 class WindowPart(TypedDict):
-    """One worker's share of one window (today or yesterday so far): lists of ticket ids and values, counters."""
+    """One worker's share of one window (today or yesterday so far).
+
+    Its size is bounded by the tickets, never by the messages: a message is counted on its ticket, a reply
+    interval added to a total. Lists hold ticket ids (one per ticket) or the logs' entries; dicts of counts
+    (and totals) add up when shares merge.
+    """
 
     open_tickets: list[str]
     closed: list[str]
     new_tickets: list[str]
     ttfr: list[tuple[str, float]]  # (ticket, seconds)
     ttc: list[float]
-    messages_received: list[str]
-    messages_sent: list[str]
-    waits: list[float]
-    rep_waits: list[float]
+    messages_received: dict[str, int]  # ticket -> customer messages
+    messages_sent: dict[str, int]  # ticket -> rep replies
+    waits: Total  # customer-wait intervals that ended in the window
+    rep_waits: Total
     incoming_hours: dict[int | str, int]  # local hour -> messages (JSON makes the keys strings)
     outgoing_hours: dict[int | str, int]
     by_channel_new: dict[str, int]
@@ -220,7 +254,10 @@ class Partial(TypedDict):
     yesterday: WindowPart
     waiting_now: list[tuple[str, float]]  # (ticket, seconds waited so far)
     reps: list[tuple[str, str, str, str]]  # (ISO time, rep, team, status)
-    attention: list[tuple[str, str, str, str]]  # (ticket, metric, overdue|due_soon, ISO due time): running now
+    # Running clocks overdue or due soon now, (ticket, metric, overdue|due_soon, ISO due time): only the first
+    # ATTENTION_SHOWN in the order shown (the merged answer's first are among them), and every such ticket by state.
+    attention: list[tuple[str, str, str, str]]
+    attention_tickets: dict[str, list[str]]  # overdue|due_soon -> tickets
     options: dict[str, list[str]]  # filter -> values the account's tickets have (unfiltered)
 
 
@@ -262,7 +299,7 @@ def partial(tickets: Iterable[tuple[tuple[str, str], TicketFold, TicketState | N
         out[name] = part
     out["waiting_now"] = [[k[1], (now - f.replies.waiting_since).total_seconds()] for k, f, s in chosen
                           if f.replies.waiting_since is not None and _open_at(f, s, now)]
-    out["attention"] = _attention(chosen, clocks, now)
+    out["attention"], out["attention_tickets"] = attention_share(_attention(chosen, clocks, now))
     values: dict[str, set[str]] = {name: set() for name in FILTERS}
     for _, _, state in tickets:
         for name, value in zip(FILTERS, filter_values(state), strict=True):
@@ -290,12 +327,14 @@ def with_logs(out: dict, chosen_ids: set[str], calls: list[Call], feedback: list
 
 
 def merge(parts: list[Partial]) -> dict:
-    """Partials of several workers as one (lists joined, counters added)."""
-    merged: dict = {"waiting_now": [], "reps": [], "attention": [], "options": {}}
+    """Partials of several workers as one (lists joined, counters and totals added)."""
+    merged: dict = {"waiting_now": [], "reps": [], "attention": [], "attention_tickets": {}, "options": {}}
     for part in parts:
         merged["waiting_now"] += part["waiting_now"]
         merged["reps"] += part["reps"]
         merged["attention"] += part["attention"]
+        for state, tickets in part["attention_tickets"].items():
+            merged["attention_tickets"][state] = merged["attention_tickets"].get(state, []) + tickets
         for name, values in part["options"].items():
             merged["options"][name] = sorted(set(merged["options"].get(name, [])) | set(values))
         for name in ("today", "yesterday"):
@@ -333,10 +372,10 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
             "new_tickets": (len(part["new_tickets"]), part["new_tickets"]),
             "avg_first_response_s": (_avg([s for _, s in part["ttfr"]]), [t for t, _ in part["ttfr"]]),
             "avg_time_to_close_s": (_avg(part["ttc"]), part["closed"]),
-            "messages_received": (len(part["messages_received"]), sorted(set(part["messages_received"]))),
-            "messages_sent": (len(part["messages_sent"]), sorted(set(part["messages_sent"]))),
-            "customer_wait_s": (_avg(part["waits"]), []),
-            "rep_wait_s": (_avg(part["rep_waits"]), []),
+            "messages_received": (sum(part["messages_received"].values()), sorted(part["messages_received"])),
+            "messages_sent": (sum(part["messages_sent"].values()), sorted(part["messages_sent"])),
+            "customer_wait_s": (average_s(part["waits"]), []),
+            "rep_wait_s": (average_s(part["rep_waits"]), []),
             "peak_incoming_hour": (peak(part["incoming_hours"]), []),
             "peak_outgoing_hour": (peak(part["outgoing_hours"]), []),
             "csat": (round(sum(1 for _, happy in answers if happy) / len(answers), 4) if answers else None,
@@ -358,9 +397,9 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
         met = sum(c["completed_on_time"] for c in counts.values())
         sla[name] = {"clocks": counts, "met_share": round(met / done, 4) if done else None}
     part = merged["today"]
-    attention = sorted(merged["attention"], key=lambda a: (a[2] != "overdue", a[3], a[0], a[1]))
+    attention = sorted(merged["attention"], key=_attention_order)[:ATTENTION_SHOWN]
     for figure, state in (("sla_overdue", "overdue"), ("sla_due_soon", "due_soon")):
-        ids = sorted({a[0] for a in attention if a[2] == state})
+        ids = sorted(set(merged["attention_tickets"].get(state, ())))
         figures[figure] = Figure(len(ids), None, ids)
     return {
         "account_timezone": timezone,
@@ -376,7 +415,7 @@ def finalize(merged: dict, timezone: str, now: datetime, filters: dict[str, str]
         "availability": _availability(reps, windows),
         "sla": sla,
         "csat_answers": {"today": len(merged["today"]["csat"]), "yesterday": len(merged["yesterday"]["csat"])},
-        "attention": [{"ticket_id": t, "metric": m, "state": st, "due_at": due} for t, m, st, due in attention[:50]],
+        "attention": [{"ticket_id": t, "metric": m, "state": st, "due_at": due} for t, m, st, due in attention],
         "workload": dict(sorted(part["open_by_rep"].items(), key=lambda kv: (-kv[1], kv[0]))),
         "sla_by_team": _team_shares(part["sla_by_team"]),
         "options": merged["options"],
@@ -463,6 +502,18 @@ def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetim
     """Running clocks that are overdue or due soon now: what a team lead must see without a click."""
     return [row for key, fold, state in tickets if not (fold.merged_into or (state is not None and state.deleted))
             for row in attention_of(key[1], clocks.get(key, ()), now)]
+
+
+def _attention_order(row: list[str]) -> tuple:
+    return row[2] != "overdue", row[3], row[0], row[1]  # overdue first, then the soonest due
+
+
+def attention_share(rows: list[list[str]]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """A worker's attention rows as it sends them: its first ATTENTION_SHOWN in the order shown, and the
+    tickets in each state (what the overdue and due-soon figures count and drill into)."""
+    rows.sort(key=_attention_order)
+    return rows[:ATTENTION_SHOWN], {state: sorted({r[0] for r in rows if r[2] == state})
+                                    for state in ("overdue", "due_soon")}
 
 
 def attention_of(ticket: str, clocks: Iterable[Clock], now: datetime) -> list[list[str]]:

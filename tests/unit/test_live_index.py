@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from streams.core.business_time import WorkCalendar, parse_ranges
 from streams.core.folds import TicketFolds
-from streams.core.live_day import same_time_yesterday
-from streams.core.live_index import AccountIndex, view_of
-from streams.core.live_summary import Call, Feedback, RepStatus, finalize, merge, partial
+from streams.core.live_day import local_date, same_time_yesterday
+from streams.core.live_days import DayTally
+from streams.core.live_index import AccountIndex, _tallied, view_of
+from streams.core.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, windows_of
 from streams.core.replies import Step
 from streams.core.sla_clocks import Targets, ticket_clocks
 from streams.core.ticket_properties import TicketState
@@ -86,6 +87,10 @@ def _stamp(fold, state):
     return (fold.replies, state), (len(fold.replies.history), fold.merged_into)
 
 
+def _tally(tally: DayTally) -> dict:
+    return {name: getattr(tally, name) for name in DayTally.__slots__}
+
+
 def _canonical(part) -> str:
     """The partial with every list sorted (their order carries no meaning) as comparable text."""
     def walk(value):
@@ -110,8 +115,8 @@ def _refresh(index: AccountIndex, folds: TicketFolds, states, sla) -> int:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(accounts())
-def test_the_index_answers_what_the_definition_computes(account):
+@given(accounts(), st.integers(1, 24 * 60))
+def test_the_index_answers_what_the_definition_computes(account, back):
     now, steps, merges, states, later, feedback, calls, reps, filters, sla, split = account
     folds = TicketFolds()
     index = AccountIndex()
@@ -120,6 +125,7 @@ def test_the_index_answers_what_the_definition_computes(account):
             folds.add(0, ("acme", f"T{t}"), step)
         if when == 0:
             _refresh(index, folds, states, sla)  # views of the first half, then changed by the rest
+            index.partial([], [], [], ZONE, now)  # day tallies from here on kept as views change
             states = {**states, **later}
         for merged, primary in merges[when::2]:
             if merged != primary:
@@ -136,8 +142,23 @@ def test_the_index_answers_what_the_definition_computes(account):
     assert finalize(merge([got]), ZONE, now, filters)["figures"] == \
         finalize(merge([expected]), ZONE, now, filters)["figures"]
     assert index.marks() == sum(len(v.marks) for v in index.views.values())
-    assert sum(index._holders.values()) == sum(m[1] in ("customer", "rep") for v in index.views.values()
-                                               for m in v.marks)
+    assert sum(len(h) if isinstance(h, list) else 1 for h in index._holders.values()) == \
+        sum(m[1] in ("customer", "rep") for v in index.views.values() for m in v.marks)
+    # each window's figures are the same read from its day's tally or from its marks, also when an answer
+    # asks about an earlier instant (the tallies' cursors move back, then forward again)
+    for at in (now, now - timedelta(minutes=back), now):
+        zone, _, windows = windows_of(at, ZONE)
+        for window in windows.values():
+            assert _canonical(index._window(window, None, zone, by_day=True)) == \
+                _canonical(index._window(window, None, zone, by_day=False))
+    # and the tallies kept through every put, drop and move are those counted afresh from the marks held now
+    assert index._days is not None and index._days.days
+    for day, tally in index._days.days.items():
+        fresh = DayTally(tally.cursor)
+        for mark in (m for v in index.views.values() for m in v.marks):
+            if local_date(mark[0], zone) == day and mark[0] <= tally.cursor and _tallied(mark, index._holders):
+                fresh.count(mark, zone, 1)
+        assert _tally(tally) == _tally(fresh), day
 
 
 def test_a_view_is_put_again_only_when_its_ticket_changed():
@@ -152,6 +173,29 @@ def test_a_view_is_put_again_only_when_its_ticket_changed():
     folds.add(0, ("acme", "T0"), Step(now - timedelta(hours=1), "m1", "customer", "c1", "chat"))
     folds.add(0, ("acme", "T0"), Step(now - timedelta(minutes=50), "m2", "customer", "c1", "chat"))
     assert _refresh(index, folds, states, (CALENDARS[0], TARGETS)) == 1
-    assert index.partial([], [], [], ZONE, now)["today"]["messages_received"] == ["T0", "T0"]
+    assert index.partial([], [], [], ZONE, now)["today"]["messages_received"] == {"T0": 2}
     index.drop(("acme", "T0"))
     assert index.marks() == 1 and index.partial([], [], [], ZONE, now)["today"]["new_tickets"] == ["T1"]
+
+
+def test_a_day_tally_counts_a_ticket_closed_before_the_window_ends_and_again_after_it():
+    """Yesterday's window ends at the same time yesterday: a ticket closed before then, reopened and closed
+    again later that day is closed in the window, with the time to its first close; one closed only after
+    then is not. Read from the day's tally as from the marks."""
+    now = datetime(2026, 11, 2, 15, tzinfo=UTC)  # 16:00 in Stockholm; the window ends yesterday 16:00
+    then = same_time_yesterday(now, ZoneInfo(ZONE))
+    folds, index = TicketFolds(), AccountIndex()
+    states = {0: TicketState("acme", "T0"), 1: TicketState("acme", "T1")}
+    for t in (0, 1):
+        folds.add(0, ("acme", f"T{t}"), Step(then - timedelta(hours=6), f"T{t}c", "created", stage="new"))
+    for at, kind, stage in ((then - timedelta(hours=2), "closed", "closed"),
+                            (then - timedelta(hours=1), "opened", "waiting_on_us"),
+                            (then + timedelta(hours=1), "closed", "closed")):
+        folds.add(0, ("acme", "T0"), Step(at, f"T0{at:%H}", kind, stage=stage))
+    folds.add(0, ("acme", "T1"), Step(then + timedelta(hours=2), "T1x", "closed", stage="closed"))
+    _refresh(index, folds, states, (CALENDARS[0], None))
+    index.partial([], [], [], ZONE, now)
+    window = windows_of(now, ZONE)[2]["yesterday"]
+    for by_day in (True, False):
+        part = index._window(window, None, ZoneInfo(ZONE), by_day=by_day)
+        assert (part["closed"], part["ttc"]) == (["T0"], [4 * 3600.0]), by_day

@@ -12,7 +12,21 @@ from hypothesis import strategies as st
 
 from streams.core.folds import TicketFolds
 from streams.core.live_day import day_bounds, local_date, same_time_yesterday
-from streams.core.live_summary import Call, Feedback, RepStatus, finalize, merge, partial, summary
+from streams.core.live_summary import (
+    ATTENTION_SHOWN,
+    Call,
+    Feedback,
+    RepStatus,
+    add,
+    attention_share,
+    average_s,
+    finalize,
+    merge,
+    micros,
+    partial,
+    summary,
+    total,
+)
 from streams.core.replies import Step
 from streams.core.ticket_properties import TicketState
 from tests.support.references import reference, sorted_history
@@ -161,3 +175,54 @@ def test_partials_of_several_workers_merge_into_the_whole_summary(day, workers):
     assert merged["figures"] == whole["figures"]
     assert merged["availability"] == whole["availability"] and merged["sla"] == whole["sla"]
     assert merged["by_channel"] == whole["by_channel"] and merged["messages_by_hour"] == whole["messages_by_hour"]
+    # and the tickets behind each figure (drill-downs): a message is counted on its ticket, not listed
+    assert {k: sorted(v) for k, v in merged["_tickets"].items()} == {k: sorted(v) for k, v in whole["_tickets"].items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 10**12), max_size=30), st.lists(st.integers(0, 3), max_size=30))
+def test_a_wait_total_split_over_workers_averages_as_the_exact_mean(micros_list, owners):
+    """Workers send a count and a sum in microseconds, not each wait: the merged mean is the exact one."""
+    from fractions import Fraction
+
+    parts = []
+    for w in range(4):
+        mine = total()
+        for i, us in enumerate(micros_list):
+            if (owners[i] if i < len(owners) else 0) == w:
+                add(mine, micros(timedelta(microseconds=us)))
+        parts.append({"today": {"waits": mine}, "yesterday": {}, "waiting_now": [], "reps": [], "attention": [],
+                      "attention_tickets": {}, "options": {}})
+    merged = merge(parts)["today"]["waits"]
+    exact = sum((Fraction(us, 10**6) for us in micros_list), Fraction(0)) / len(micros_list) if micros_list else None
+    assert average_s(merged) == (round(float(exact), 3) if exact is not None else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 120), st.sampled_from(["first_response", "next_response"]),
+                          st.sampled_from(["overdue", "due_soon"]), st.integers(0, 600)), max_size=150),
+       st.integers(1, 4))
+def test_each_worker_sends_its_first_attention_rows_and_the_merged_list_is_the_whole_ones(clocks, workers):
+    """A share holds at most ATTENTION_SHOWN rows (and the tickets by state), however many clocks need
+    attention: the merged answer shows the same rows and counts as one worker holding every clock."""
+    import json
+
+    now = datetime(2026, 11, 2, 15, tzinfo=UTC)
+    rows = [[f"T{t}", metric, state, (now + timedelta(minutes=due)).isoformat()] for t, metric, state, due in clocks]
+    rows = [list(r) for r in {tuple(r) for r in rows}]
+
+    def share(mine):
+        part = partial([], {}, [], [], [], ZONE, now)
+        part["attention"], part["attention_tickets"] = attention_share(mine)
+        return json.loads(json.dumps(part))
+
+    whole = finalize(merge([share([list(r) for r in rows])]), ZONE, now)
+    parts = [share([r for r in rows if int(r[0][1:]) % workers == w]) for w in range(workers)]
+    assert all(len(p["attention"]) <= ATTENTION_SHOWN for p in parts)
+    merged = finalize(merge(parts), ZONE, now)
+    assert merged["attention"] == whole["attention"]
+    assert len(whole["attention"]) == min(len(rows), ATTENTION_SHOWN)
+    for figure, state in (("sla_overdue", "overdue"), ("sla_due_soon", "due_soon")):
+        expected = sorted({r[0] for r in rows if r[2] == state})
+        assert merged["_tickets"][figure] == whole["_tickets"][figure] == expected
+        assert merged["figures"][figure]["today"] == len(expected)
