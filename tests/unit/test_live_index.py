@@ -181,13 +181,15 @@ def test_a_view_is_put_again_only_when_its_ticket_changed():
 def test_a_day_tally_counts_a_ticket_closed_before_the_window_ends_and_again_after_it():
     """Yesterday's window ends at the same time yesterday: a ticket closed before then, reopened and closed
     again later that day is closed in the window, with the time to its first close; one closed only after
-    then is not. Read from the day's tally as from the marks."""
+    then is not. Read from the day's tally (the closes arrive after it was started) as from the marks."""
     now = datetime(2026, 11, 2, 15, tzinfo=UTC)  # 16:00 in Stockholm; the window ends yesterday 16:00
     then = same_time_yesterday(now, ZoneInfo(ZONE))
     folds, index = TicketFolds(), AccountIndex()
     states = {0: TicketState("acme", "T0"), 1: TicketState("acme", "T1")}
     for t in (0, 1):
         folds.add(0, ("acme", f"T{t}"), Step(then - timedelta(hours=6), f"T{t}c", "created", stage="new"))
+    _refresh(index, folds, states, (CALENDARS[0], None))
+    index.partial([], [], [], ZONE, now)  # yesterday's tally now runs to `then`
     for at, kind, stage in ((then - timedelta(hours=2), "closed", "closed"),
                             (then - timedelta(hours=1), "opened", "waiting_on_us"),
                             (then + timedelta(hours=1), "closed", "closed")):
