@@ -45,6 +45,9 @@ from streams.core.ticket_properties import TicketState
 FILTERS = ("team", "rep", "channel", "pipeline", "category")
 _MICROSECOND = timedelta(microseconds=1)
 ATTENTION_SHOWN = 50  # rows of the attention list an answer shows
+# A running clock that needs attention, as it sorts where shown (overdue first, then the soonest due):
+# (not overdue, due time, ticket, metric, overdue|due_soon)
+AttentionRow = tuple[bool, datetime, str, str, str]
 _PROPERTY_OF_FILTER = {"team": "team_id", "rep": "owner_id", "channel": "channel", "pipeline": "pipeline",
                        "category": "category"}
 
@@ -498,7 +501,7 @@ def _team_shares(counts: dict[str, dict[str, int]]) -> dict[str, dict]:
     return teams
 
 
-def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetime) -> list[list[str]]:
+def _attention(tickets, clocks: dict[tuple[str, str], list[Clock]], now: datetime) -> list[AttentionRow]:
     """Running clocks that are overdue or due soon now: what a team lead must see without a click."""
     return [row for key, fold, state in tickets if not (fold.merged_into or (state is not None and state.deleted))
             for row in attention_of(key[1], clocks.get(key, ()), now)]
@@ -508,22 +511,23 @@ def _attention_order(row: list[str]) -> tuple:
     return row[2] != "overdue", row[3], row[0], row[1]  # overdue first, then the soonest due
 
 
-def attention_share(rows: list[list[str]]) -> tuple[list[list[str]], dict[str, list[str]]]:
-    """A worker's attention rows as it sends them: its first ATTENTION_SHOWN in the order shown, and the
-    tickets in each state (what the overdue and due-soon figures count and drill into)."""
-    rows.sort(key=_attention_order)
-    return rows[:ATTENTION_SHOWN], {state: sorted({r[0] for r in rows if r[2] == state})
-                                    for state in ("overdue", "due_soon")}
+def attention_share(rows: list[AttentionRow]) -> tuple[list[list[str]], dict[str, list[str]]]:
+    """A worker's attention rows as it sends them: its first ATTENTION_SHOWN in the order shown as
+    [ticket, metric, state, ISO due time] (only those are formatted), and the tickets in each state (what the
+    overdue and due-soon figures count and drill into)."""
+    rows.sort()
+    return [[t, m, state, due.isoformat()] for _, due, t, m, state in rows[:ATTENTION_SHOWN]], \
+        {state: sorted({r[2] for r in rows if r[4] == state}) for state in ("overdue", "due_soon")}
 
 
-def attention_of(ticket: str, clocks: Iterable[Clock], now: datetime) -> list[list[str]]:
-    """One ticket's running clocks that are overdue or due soon at `now`: [ticket, metric, state, due]."""
+def attention_of(ticket: str, clocks: Iterable[Clock], now: datetime) -> list[AttentionRow]:
+    """One ticket's running clocks that are overdue or due soon at `now`."""
     out = []
     for clock in clocks:
         if clock.stopped_at is None and clock.started_at <= now and clock.due_at is not None:
             running = clock.running_state(now)
             if running in ("overdue", "due_soon"):
-                out.append([ticket, clock.metric, running, clock.due_at.isoformat()])
+                out.append((running != "overdue", clock.due_at, ticket, clock.metric, running))
     return out
 
 

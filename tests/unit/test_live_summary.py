@@ -213,10 +213,11 @@ def test_each_worker_sends_its_first_attention_rows_and_the_merged_list_is_the_w
 
     def share(mine):
         part = partial([], {}, [], [], [], ZONE, now)
-        part["attention"], part["attention_tickets"] = attention_share(mine)
+        part["attention"], part["attention_tickets"] = attention_share(
+            [(state != "overdue", datetime.fromisoformat(due), t, metric, state) for t, metric, state, due in mine])
         return json.loads(json.dumps(part))
 
-    whole = finalize(merge([share([list(r) for r in rows])]), ZONE, now)
+    whole = finalize(merge([share(rows)]), ZONE, now)
     parts = [share([r for r in rows if int(r[0][1:]) % workers == w]) for w in range(workers)]
     assert all(len(p["attention"]) <= ATTENTION_SHOWN for p in parts)
     merged = finalize(merge(parts), ZONE, now)
