@@ -33,7 +33,7 @@ RATE = 1000.0
 PROBE_RATE = 100.0
 PER_ACCOUNT = 100
 # The simulated traffic goes out every tenth probe slot (0.1 s), as a producer with a linger would send it. Sent
-# with every probe it made ten small batches per 10 ms, and the embedded broker's CPU per fetch grows with the
+# with every probe it made ten small batches per 10 ms, and the embedded broker's CPU grows with the
 # batches its in-memory log holds: 14 -> 70 % of a core over a run, against 10 -> 29 % this way.
 BACKGROUND_EVERY = 10
 
