@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from streams.core.live_summary import Total, total
+from streams.core.live_summary import Total, empty_sla, total
 
 Mark = tuple[datetime, str, tuple[str, str], object]  # (at, kind, ticket key, value): a live index's mark
 
@@ -82,10 +82,10 @@ class DayTally:
         Ticket lists in time order, as the marks give them."""
         new = sorted((at, ticket, channel, priority) for ticket, (at, channel, priority) in self.new.items())
         closed = sorted((closes[0][0], ticket, closes[0][1]) for ticket, closes in self.closes.items())
-        by_state: dict[str, Counter] = {}
+        by_state = empty_sla()
         by_team: dict[str, Counter] = {}
         for (metric, state, team), n in self.sla.items():
-            by_state.setdefault(metric, Counter())[state] += n
+            by_state[metric][state] += n
             by_team.setdefault(team, Counter())[state] += n
         return {
             "new_tickets": [t for _, t, _, _ in new],

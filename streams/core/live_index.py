@@ -303,23 +303,22 @@ class AccountIndex:
                         tally.count(mark, zone, sign)
             tally.cursor = end
         part = tally.part()
-        shared: dict[str, Mark] = {}
-        for event_id, held in self._shared.items():
-            inside = [m for m in held if window.has(m[0])]
-            if inside:
-                shared[event_id] = min(inside, key=lambda m: self.views[m[2]].rank)
-        for at, kind, key, _ in shared.values():
+        self._add_shared(part, window, None, zone)
+        return part
+
+    def _add_shared(self, part: dict, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> None:
+        """Count into `part` each message held by a merged ticket and another once, on its lowest-ranked
+        (chosen) holder inside the window: the primary."""
+        for held in self._shared.values():
+            inside = [m for m in held if window.has(m[0]) and (keep is None or m[2] in keep)]
+            if not inside:
+                continue
+            at, kind, key, _ = min(inside, key=lambda m: self.views[m[2]].rank)
             per_ticket, per_hour = (part["received"], part["incoming"]) if kind == "customer" else \
                 (part["sent"], part["outgoing"])
             per_ticket[key[1]] = per_ticket.get(key[1], 0) + 1
             hour = at.astimezone(zone).hour
             per_hour[hour] = per_hour.get(hour, 0) + 1
-        sla = empty_sla()
-        for metric, states in part["sla"].items():
-            for state, n in states.items():
-                sla[metric][state] += n
-        part["sla"] = sla
-        return part
 
     def _from_marks(self, window: Window, keep: set[Key] | None, zone: ZoneInfo) -> dict:
         """The window's completed figures from the marks inside it (the chosen tickets' only)."""
@@ -358,19 +357,11 @@ class AccountIndex:
                 sent.append(ticket)
                 outgoing[at.astimezone(zone).hour] += 1
 
-        shared: dict[str, tuple] = {}  # event id -> (rank, ticket, kind, at): held by a merged ticket and another
-        holders, views = self._holders, self.views
+        holders = self._holders
         for at, kind, key, event_id in marks("msg"):
-            if isinstance(holders[event_id], list):  # type: ignore[index]
-                rank = views[key].rank
-                held = shared.get(event_id)  # type: ignore[arg-type]
-                if held is None or rank < held[0]:
-                    shared[event_id] = (rank, key[1], kind, at)  # type: ignore[index]
-            else:
+            if not isinstance(holders[event_id], list):  # type: ignore[index]  # held twice: _add_shared
                 tally(key[1], kind, at)
-        for _, ticket, kind, at in shared.values():  # each message once, on the lowest holder: the primary
-            tally(ticket, kind, at)
-        return {
+        part = {
             "new_tickets": new, "by_channel_new": dict(by_channel_new), "by_priority_new": dict(by_priority_new),
             "closed": closed, "ttc": ttc, "ttfr": [(m[2][1], m[3]) for m in marks("ttfr")],
             "received": dict(Counter(received)), "sent": dict(Counter(sent)), "incoming": dict(incoming),
@@ -378,6 +369,8 @@ class AccountIndex:
             "waits": _total(marks("wait")), "rep_waits": _total(marks("rep_wait")),
             "sla": sla, "sla_by_team": by_team,
         }
+        self._add_shared(part, window, keep, zone)
+        return part
 
 
 def _tallied(mark: Mark, holders: dict) -> bool:
