@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from schemas.events import ANY_EVENT
 from sinks import ticket_store
+from sinks.clickhouse import watermarks_sql
 from sinks.migrate import available, migrate
 from sinks.reports import parameters, report_sql
 from sinks.reports.request import account_config, account_zone
@@ -51,6 +52,40 @@ def test_watermarks_are_per_table_partition_and_broker(clean_warehouse):
     assert clean_warehouse.watermarks("ticket_events", "cluster-B", "tickets", [1]) == {}  # a reset broker
     ids = clean_warehouse.recent_event_ids("ticket_events", "tickets", 1, 2)
     assert len(ids) == 2
+
+
+def test_watermarks_come_from_the_offsets_projection_and_agree_with_parts_written_before_it(clean_warehouse):
+    """Migration 0014: the highest offset per partition is read from a projection, also over parts written
+    before it existed (until the projection is materialized on them, they are read as before)."""
+    def add(builder, partition, offsets):
+        batch = Batch()
+        for offset in offsets:
+            builder.add(batch, SourceRef("tickets", partition, offset), b"k", raw(created(f"p{partition}o{offset}")))
+        write(clean_warehouse, batch)
+
+    builder = BatchBuilder(100, "cluster-A")
+    add(builder, 1, range(4))
+    projection = next(m for m in available() if m.version == 14).statements(None)
+    clean_warehouse.command("ALTER TABLE ticket_events DROP PROJECTION stored_offsets")
+    try:
+        add(builder, 1, [5, 6])  # parts without the projection
+        add(builder, 0, [0, 1])
+        assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0, 1, 2]) == {0: 1, 1: 6}
+    finally:
+        for statement in projection:
+            if statement.startswith("ALTER TABLE ticket_events"):
+                clean_warehouse.command(statement)
+    add(builder, 1, [9])
+    assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0, 1]) == {0: 1, 1: 9}
+    assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0]) == {0: 1}
+    assert clean_warehouse.watermarks("ticket_events", "cluster-B", "tickets", [0, 1]) == {}
+    plan = clean_warehouse.query("EXPLAIN projections = 1 " + watermarks_sql("ticket_events"),
+                                 {"source": "cluster-A", "topic": "tickets", "partitions": [0, 1]}).result_rows
+    assert any("ReadFromMergeTree (stored_offsets)" in row[0] for row in plan), plan
+    for table in [*TABLE_OF_TOPIC.values(), "dead_letters"]:
+        names = clean_warehouse.query("SELECT name FROM system.projections WHERE database = currentDatabase() "
+                                      "AND table = {t:String}", {"t": table}).result_rows
+        assert ("stored_offsets",) in names, table
 
 
 def test_recent_event_ids_are_the_newest_by_ingestion_however_old(clean_warehouse):
