@@ -73,7 +73,7 @@ def test_watermarks_come_from_the_offsets_projection_and_agree_with_parts_writte
         assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0, 1, 2]) == {0: 1, 1: 6}
     finally:
         for statement in projection:
-            if statement.startswith("ALTER TABLE ticket_events"):
+            if statement.startswith("ALTER TABLE ticket_events"):  # add and materialize
                 clean_warehouse.command(statement)
     add(builder, 1, [9])
     assert clean_warehouse.watermarks("ticket_events", "cluster-A", "tickets", [0, 1]) == {0: 1, 1: 9}
