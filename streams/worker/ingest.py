@@ -468,14 +468,18 @@ class IngestService(Service):
         wanted: dict[TopicPartition, list[tuple[int, int]]] = {}
         for topic, parts in partitions.items():
             table = TABLE_OF_TOPIC[topic]
-            holes = {}
-            if self.settings.clickhouse_dsn.startswith("chdb://"):  # a shared server has no one else's holes
-                holes = await self.db_call(self.warehouse.holes, table, self.builder.source_id, topic, parts)
+            commits = {}
             for p in parts:
+                committed = await self.consumer.committed(TopicPartition(self.settings.topic(topic), p))
+                if committed is not None:
+                    commits[p] = committed
+            holes = {}
+            # A shared server has no one else's holes; nor has a partition the group never committed (a new
+            # group, or an embedded broker restarted empty), and the read goes through every stored offset.
+            if commits and self.settings.clickhouse_dsn.startswith("chdb://"):
+                holes = await self.db_call(self.warehouse.holes, table, self.builder.source_id, topic, list(commits))
+            for p, committed in commits.items():
                 tp = TopicPartition(self.settings.topic(topic), p)
-                committed = await self.consumer.committed(tp)
-                if committed is None:
-                    continue
                 stored = self.builder.watermarks.get((table, topic, p), -1)
                 ranges = [(a, min(b, committed)) for a, b in holes.get(p, []) if a < committed]
                 if committed > stored + 1:
