@@ -468,18 +468,18 @@ class IngestService(Service):
         wanted: dict[TopicPartition, list[tuple[int, int]]] = {}
         for topic, parts in partitions.items():
             table = TABLE_OF_TOPIC[topic]
-            commits = {}
+            commits: dict[int, tuple[TopicPartition, int]] = {}
             for p in parts:
-                committed = await self.consumer.committed(TopicPartition(self.settings.topic(topic), p))
+                tp = TopicPartition(self.settings.topic(topic), p)
+                committed = await self.consumer.committed(tp)
                 if committed is not None:
-                    commits[p] = committed
+                    commits[p] = (tp, committed)
             holes = {}
             # A shared server has no one else's holes; nor has a partition the group never committed (a new
             # group, or an embedded broker restarted empty), and the read goes through every stored offset.
             if commits and self.settings.clickhouse_dsn.startswith("chdb://"):
                 holes = await self.db_call(self.warehouse.holes, table, self.builder.source_id, topic, list(commits))
-            for p, committed in commits.items():
-                tp = TopicPartition(self.settings.topic(topic), p)
+            for p, (tp, committed) in commits.items():
                 stored = self.builder.watermarks.get((table, topic, p), -1)
                 ranges = [(a, min(b, committed)) for a, b in holes.get(p, []) if a < committed]
                 if committed > stored + 1:
