@@ -29,43 +29,67 @@ _SEGMENT = timedelta(hours=6)  # no zone changes its offset twice within six hou
 _CHUNK = timedelta(days=28)
 _ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+_CHUNK_US = _CHUNK // _US
+_DAY_US = timedelta(days=1) // _US
 _MAX_CHUNKS = 4096  # ~300 years per calendar
 
 
+def _micros(t: datetime) -> int:
+    """Microseconds since _ORIGIN: the timeline's arithmetic is on integers (aware datetimes of any zone)."""
+    return (t - _ORIGIN) // _US
+
+
+def _target_micros(seconds: float) -> int:
+    """timedelta(seconds=seconds) in microseconds (rounded as timedelta rounds), remembered: a handful of SLA
+    targets are asked for again and again."""
+    found = _TARGETS.get(seconds)
+    if found is None:
+        if len(_TARGETS) >= 1024:
+            _TARGETS.clear()
+        found = _TARGETS[seconds] = timedelta(seconds=seconds) // _US
+    return found
+
+
+_TARGETS: dict[float, int] = {}
+
+
 class _Chunk:
-    """The working intervals within one chunk, merged and clipped to it; `before[i]` and `after[i]` are
-    the working microseconds of the chunk before `starts[i]` and `ends[i]`, `total` those of the chunk."""
+    """The working intervals within one chunk, merged and clipped to it, in microseconds since _ORIGIN;
+    `before[i]` and `after[i]` are the working microseconds of the chunk before `starts[i]` and `ends[i]`,
+    `total` those of the chunk."""
 
     __slots__ = ("after", "before", "ends", "starts", "total")
 
     def __init__(self, intervals: Iterable[Interval]) -> None:
-        self.starts: list[datetime] = []
-        self.ends: list[datetime] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
         self.before: list[int] = []
         self.after: list[int] = []
         total = 0
         for a, b in intervals:
-            self.starts.append(a)
-            self.ends.append(b)
+            lo, hi = _micros(a), _micros(b)
+            self.starts.append(lo)
+            self.ends.append(hi)
             self.before.append(total)
-            total += (b - a) // _US
+            total += hi - lo
             self.after.append(total)
         self.total = total
 
-    def upto(self, t: datetime) -> int:
+    def upto(self, t: int) -> int:
         """Working microseconds of the chunk before `t`."""
         i = bisect_right(self.starts, t) - 1
         if i < 0:
             return 0
-        return self.before[i] + (min(t, self.ends[i]) - self.starts[i]) // _US
+        end = self.ends[i]
+        return self.before[i] + (t if t < end else end) - self.starts[i]
 
-    def instant(self, target: int) -> datetime | None:
+    def instant(self, target: int) -> int | None:
         """The first instant by which `target` working microseconds of the chunk have passed (None: the
         chunk has fewer)."""
         i = bisect_left(self.after, target)
         if i == len(self.after):
             return None
-        return self.starts[i] + (target - self.before[i]) * _US
+        return self.starts[i] + target - self.before[i]
 
 
 @dataclass(frozen=True)
@@ -154,9 +178,9 @@ class WorkCalendar:
             return max((end - start).total_seconds(), 0.0)
         if end <= start:
             return 0.0
-        start, end = start.astimezone(UTC), end.astimezone(UTC)
-        first, last = (start - _ORIGIN) // _CHUNK, (end - _ORIGIN) // _CHUNK
-        micros = self._chunk(last).upto(end) - self._chunk(first).upto(start)
+        lo, hi = _micros(start), _micros(end)
+        first, last = lo // _CHUNK_US, hi // _CHUNK_US
+        micros = self._chunk(last).upto(hi) - self._chunk(first).upto(lo)
         for k in range(first, last):
             micros += self._chunk(k).total
         return micros / 1_000_000
@@ -178,26 +202,26 @@ class WorkCalendar:
         target can then never be reached). With seconds == 0 the answer is
         `start` itself, even outside working hours.
         """
-        start = start.astimezone(UTC)
         if seconds <= 0:
-            return start
+            return start.astimezone(UTC)
         if self.always:
-            return start + timedelta(seconds=seconds)
-        # the horizon is counted in whole weeks from the start, as far as anyone looks
-        limit = start + timedelta(days=7 * -(-horizon_days // 7))
-        left = timedelta(seconds=seconds) // _US
+            return start.astimezone(UTC) + timedelta(seconds=seconds)
+        left = _target_micros(seconds)
         if left <= 0:  # under a microsecond
-            return start
-        k = (start - _ORIGIN) // _CHUNK
+            return start.astimezone(UTC)
+        at = _micros(start)
+        # the horizon is counted in whole weeks from the start, as far as anyone looks
+        limit = at + 7 * -(-horizon_days // 7) * _DAY_US
+        k = at // _CHUNK_US
         chunk = self._chunk(k)
-        target = chunk.upto(start) + left
+        target = chunk.upto(at) + left
         while True:
             found = chunk.instant(target)
             if found is not None:
-                return found if found <= limit else None
+                return _ORIGIN + timedelta(microseconds=found) if found <= limit else None
             target -= chunk.total
             k += 1
-            if _ORIGIN + k * _CHUNK >= limit:
+            if k * _CHUNK_US >= limit:
                 return None
             chunk = self._chunk(k)
 
