@@ -34,7 +34,7 @@ from sinks.rows import TABLE_OF_TOPIC
 from streams.core.config_store import ConfigStore
 from streams.core.decode import SourceRef
 from streams.worker import metrics
-from streams.worker.batch import Batch, BatchBuilder, merge_batches
+from streams.worker.batch import Batch, BatchBuilder, batch_due, merge_batches
 from streams.worker.checkpoint import Checkpoint
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.conversations import Conversations
@@ -239,7 +239,9 @@ class IngestService(Service):
         assert self.consumer is not None
         while not self.should_stop:
             try:
-                records = await self.consumer.getmany(timeout_ms=100, max_records=self.settings.batch_max_rows)
+                # never more than the batch has room for: a batch holds at most batch_max_rows records
+                records = await self.consumer.getmany(
+                    timeout_ms=100, max_records=max(1, self.settings.batch_max_rows - self.batch.records))
             except KafkaError as exc:
                 log.warning("fetch failed, retrying: %s", exc)
                 await asyncio.sleep(0.5)
@@ -255,10 +257,8 @@ class IngestService(Service):
                 if tp not in assigned:
                     continue  # revoked meanwhile: uncommitted, its new owner reads it again
                 self.builder.add_records(batch, self._logical[tp.topic], tp.partition, recs)
-            if batch.records and (
-                batch.records >= self.settings.batch_max_rows
-                or time.monotonic() - batch.started >= self.settings.batch_max_seconds
-            ):
+            if batch_due(batch, time.monotonic(), self.flights.applied_at, self.flights.has_room(),
+                         self.settings.batch_max_rows, self.settings.batch_max_seconds):
                 await self._start_flush()
 
     @Service.timer(60.0)

@@ -57,6 +57,7 @@ def run(batches: list[int], seed: int, abort_at: int | None = None, max_waiting:
         for n, records in enumerate(batches):
             if n not in skip_room:
                 await flights.room()
+                assert flights.has_room()  # what a consumer asks before it starts a flush that is not full
             batch = Batch(records=records)
             flights.start(batch, lambda n=n: recorder.apply(n))
             await recorder.pause()
