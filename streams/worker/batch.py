@@ -79,21 +79,19 @@ class Batch:
         return batch
 
 
-def batch_due(batch: Batch, now: float, loop_free_since: float, room: bool, max_rows: int,
-              max_seconds: float) -> bool:
+def batch_due(batch: Batch, now: float, room: bool, max_rows: int, max_seconds: float) -> bool:
     """Whether a batch is flushed now: once it holds `max_rows` records; before that, once `max_seconds` have
-    passed since the worker could first gather records for it (monotonic times: its creation, or the end of the
-    apply that held the event loop after it, `loop_free_since`) and the flush would start at once (`room`: the
-    batches before it are applied and few enough wait for their commit, flights.py).
+    passed since it began (monotonic times) and its flush would start at once (`room`: the batches before it
+    are applied and few enough wait for their commit, flights.py).
 
-    With the creation alone, and whatever waited before it, a batch begun while the one before it was applied
-    was due as soon as that apply ended, with what the consumer had buffered: under a backlog one flush in six
-    of `make bench` held a few hundred records, each with its own inserts and the facts of its tickets stated
-    once more. Now such a batch goes on gathering while it could not start anyway. A quiet stream is
-    unchanged: its flushes have room, and a record waits at most `max_seconds` as before."""
+    Without `room`, a batch begun while the one before it was applied was due as soon as that apply ended, with
+    what the consumer had buffered, and then waited for room anyway: under a backlog one flush in six of
+    `make bench` held a few hundred records, each with its own inserts and the facts of its tickets stated once
+    more. Now it goes on gathering while it could not start. A quiet stream is unchanged: its flushes have room,
+    and a record waits at most `max_seconds` for its flush as before."""
     if not batch.records:
         return False
-    return batch.records >= max_rows or (room and now - max(batch.started, loop_free_since) >= max_seconds)
+    return batch.records >= max_rows or (room and now - batch.started >= max_seconds)
 
 
 def merge_batches(batches: list[Batch]) -> Batch:

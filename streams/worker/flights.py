@@ -58,7 +58,6 @@ class Flights:
         self._hurry = 0  # drains waiting: the next commit does not wait for its pace
         self._wake = asyncio.Event()  # a paced committer looks again (a backlog or a drain)
         self._last_apply: asyncio.Future | None = None
-        self.applied_at = float("-inf")  # monotonic time the last apply ended (batch.py `batch_due`)
         self._applied: list[Applied] = []  # applied, waiting for the committer
         self._committing: list[Applied] = []
         self._committer: asyncio.Future | None = None
@@ -79,7 +78,6 @@ class Flights:
         if previous is not None:
             await previous  # an apply that failed fails every one after it (room and drain raise it)
         result = await apply()
-        self.applied_at = time.monotonic()
         self._applied.append((batch, result))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.ensure_future(self._commits())

@@ -257,8 +257,8 @@ class IngestService(Service):
                 if tp not in assigned:
                     continue  # revoked meanwhile: uncommitted, its new owner reads it again
                 self.builder.add_records(batch, self._logical[tp.topic], tp.partition, recs)
-            if batch_due(batch, time.monotonic(), self.flights.applied_at, self.flights.has_room(),
-                         self.settings.batch_max_rows, self.settings.batch_max_seconds):
+            if batch_due(batch, time.monotonic(), self.flights.has_room(), self.settings.batch_max_rows,
+                         self.settings.batch_max_seconds):
                 await self._start_flush()
 
     @Service.timer(60.0)
