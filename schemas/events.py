@@ -78,8 +78,9 @@ class Event(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _plausible_time(cls, value: datetime) -> datetime:
-        # Milliseconds, as stored: state rebuilt from ClickHouse then equals live state. Most times are whole
-        # milliseconds in UTC already, and this runs per event: the usual case is three tests and no call.
+        # Milliseconds, as stored: state rebuilt from ClickHouse then equals live state. This runs per event: a
+        # whole millisecond in range costs the conversion and three tests (pydantic parses "+00:00" and "Z" into
+        # its own TzInfo(0), not UTC, so the conversion runs for every parsed event: docs/performance.md).
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         if value.microsecond % 1000:
