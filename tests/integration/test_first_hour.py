@@ -36,9 +36,14 @@ def _one_line_error(result, code: int, *fragments: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
-    """A short demo, with the common option after the subcommand (it used to be 'No such option')."""
+    """A short demo, with the common option after the subcommand (it used to be 'No such option').
+
+    Four days of history: the simulator starts a rep's day at the start of their shift, so a history that
+    begins after the shifts of a Friday began and runs over the weekend holds no status change of acme's reps
+    (two days, run on a Sunday after 11:00 UTC, gave rep-availability no rows). Four days always hold a
+    weekday's shift start."""
     data = tmp_path_factory.mktemp("first-hour") / "data"
-    result = deskpulse("demo", "--data-dir", str(data), "--duration", "3", "--history-days", "2", timeout=300)
+    result = deskpulse("demo", "--data-dir", str(data), "--duration", "3", "--history-days", "4", timeout=300)
     assert "processed " in result.stdout
     return data
 
