@@ -81,8 +81,7 @@ class Event(BaseModel):
         # Milliseconds, as stored: state rebuilt from ClickHouse then equals live state. This runs per event: a
         # whole millisecond in range costs the conversion and three tests (pydantic parses "+00:00" and "Z" into
         # its own TzInfo(0), not UTC, so the conversion runs for every parsed event: docs/performance.md).
-        if value.tzinfo is not UTC:
-            value = value.astimezone(UTC)
+        value = value.astimezone(UTC)
         if value.microsecond % 1000:
             value = value.replace(microsecond=value.microsecond // 1000 * 1000)
         if EARLIEST_EVENT_TIME <= value <= _latest[0]:

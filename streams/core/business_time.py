@@ -16,6 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from schemas.hours import DAY_MINUTES, parse_ranges
@@ -39,18 +40,11 @@ def _micros(t: datetime) -> int:
     return (t - _ORIGIN) // _US
 
 
+@lru_cache(maxsize=1024)
 def _target_micros(seconds: float) -> int:
     """timedelta(seconds=seconds) in microseconds (rounded as timedelta rounds), remembered: a handful of SLA
     targets are asked for again and again."""
-    found = _TARGETS.get(seconds)
-    if found is None:
-        if len(_TARGETS) >= 1024:
-            _TARGETS.clear()
-        found = _TARGETS[seconds] = timedelta(seconds=seconds) // _US
-    return found
-
-
-_TARGETS: dict[float, int] = {}
+    return timedelta(seconds=seconds) // _US
 
 
 class _Chunk:
