@@ -9,6 +9,7 @@ clock cannot create a partition in year 1970 or 2999.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import combinations
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -152,10 +153,14 @@ class TicketUpdated(Event):
         return _changed_fields(self.model_fields_set)
 
 
+# Every set of ticket fields -> the same fields in TICKET_FIELDS order (256 of them): one lookup per update, where
+# ordering two fields cost half a microsecond.
+_IN_ORDER = {frozenset(c): c for n in range(len(TICKET_FIELDS) + 1) for c in combinations(TICKET_FIELDS, n)}
+
+
 def _changed_fields(fields_set: set[str]) -> tuple[str, ...]:
-    """The ticket fields present, in TICKET_FIELDS order: the set intersection first, as most updates change one."""
-    changed = _TICKET_FIELD_SET.intersection(fields_set)
-    return tuple(changed) if len(changed) == 1 else tuple(f for f in TICKET_FIELDS if f in changed)
+    """The ticket fields present, in TICKET_FIELDS order."""
+    return _IN_ORDER[_TICKET_FIELD_SET.intersection(fields_set)]
 
 
 class TicketMerged(Event):

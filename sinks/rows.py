@@ -59,22 +59,24 @@ COMPUTED: dict[str, Callable[[Any], Any]] = {
 
 
 def _compile_row(columns: Sequence[str], model: type[Event]) -> Callable[[Event, str, SourceRef], tuple]:
-    """A row function for one event type: one tuple expression over the model's __dict__.
+    """A row function for one event type: one tuple expression of the event's attributes.
 
     Generated from the column lists above (code, never input): it is the hot
     path, and reading attributes one by one with defaults costs ~4x more.
+    Attributes, not the model's __dict__: a message may be a msgspec twin
+    (streams/core/event_twins.py), which has none.
     """
     parts = []
     for column in columns:
         if column in COMPUTED:
             parts.append(f"computed[{column!r}](e)")
         elif column in model.model_fields:
-            parts.append(f"d[{column!r}]")
+            parts.append(f"e.{column}")
         else:  # not a field of this event type
             parts.append("None")
     body = ", ".join(parts)
     namespace: dict[str, Any] = {"computed": COMPUTED}
-    exec(f"def row(e, source_id, src):\n    d = e.__dict__\n"  # noqa: S102
+    exec(f"def row(e, source_id, src):\n"  # noqa: S102
          f"    return ({body}, source_id, src[0], src[1], src[2])", namespace)
     return namespace["row"]
 

@@ -57,12 +57,13 @@ def update_properties(state: TicketState | None, event: TicketEvent) -> TicketSt
     values, stamps = dict(state.values), dict(state.stamps)
     created_at, deleted = state.created_at, state.deleted
 
-    if isinstance(event, TicketCreated):
+    kind = event.type  # by type, not class: a ticket event may be a msgspec twin (event_twins.py)
+    if kind == "ticket.created":
         created_at = event.occurred_at if created_at is None else min(created_at, event.occurred_at)
         changed = {name: getattr(event, name) for name in PROPERTIES}
-    elif isinstance(event, TicketUpdated):
-        changed = {name: getattr(event, name) for name in event.changed_fields}
-    elif isinstance(event, TicketDeleted):
+    elif kind == "ticket.updated":
+        changed = {name: getattr(event, name) for name in event.changed_fields}  # type: ignore[union-attr]
+    elif kind == "ticket.deleted":
         deleted, changed = True, {}
     else:  # merged: the primary's own properties do not change
         changed = {}

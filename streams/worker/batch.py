@@ -29,6 +29,7 @@ from sinks.rows import (
 )
 from streams.core.decode import MAX_REASON, DeadLetter, SourceRef, decode
 from streams.core.dedupe import SeenIds
+from streams.core.event_twins import encode_event
 
 LIVE_TYPES = frozenset({"feedback.submitted", "call.ended", "rep.status_changed"})
 TICKET_TYPES = frozenset({"ticket.created", "ticket.updated", "ticket.merged", "ticket.deleted"})
@@ -198,7 +199,7 @@ class BatchBuilder:
         if name in batch.tables:
             batch.tables[name].drop("event_id", event.event_id)
         if source.offset > self.watermarks.get((DEAD_LETTER_TABLE, source.topic, source.partition), -1):
-            value = event.model_dump_json().encode()  # type: ignore[union-attr]
+            value = encode_event(event)
             key = (getattr(event, "conversation_id", None) or getattr(event, "ticket_id", "")).encode()  # as routed
             dead = DeadLetter(source, reason_code, reason[:MAX_REASON], key, value)
             batch.dead_letters.append(dead)

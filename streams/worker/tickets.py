@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from schemas.events import Event, TicketCreated
+from schemas.events import Event
 from sinks import facts_store, ticket_store
 from sinks.clickhouse import Warehouse
 from sinks.rows import ColumnBatch
@@ -89,7 +89,7 @@ class TicketPartitions:
             # flush: a point query for them was most of an apply's time).
             # Known tickets are read back as before: one whose properties left the LRU, or evicted.
             created = {(e.account_id, e.ticket_id) for e, _ in ticket_events  # type: ignore[attr-defined]
-                       if isinstance(e, TicketCreated)}
+                       if e.type == "ticket.created"}  # type: ignore[attr-defined]
             new = {k for k in created if self.facts.folds.get(k) is None}
             await self._load_states({k: p for k, p in wanted.items() if k not in new})
             await self._reload_evicted({k: p for k, p in wanted.items() if k not in created})
