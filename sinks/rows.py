@@ -63,7 +63,7 @@ def _compile_row(columns: Sequence[str], model: type[Event]) -> Callable[[Event,
 
     Generated from the column lists above (code, never input): it is the hot
     path, and reading attributes one by one with defaults costs ~4x more.
-    Attributes, not the model's __dict__: a message may be a msgspec twin
+    Attributes, not the model's __dict__: an event may be a msgspec twin
     (streams/core/event_twins.py), which has none.
     """
     parts = []

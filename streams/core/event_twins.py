@@ -1,8 +1,8 @@
 """A second decoder for the busiest event types: msgspec twins of the pydantic models (pure).
 
-pydantic validates a message or a ticket event in 3.4-4.9 µs; its twin, in
-1.6-2.0 (msgspec parses and checks the fields in about 0.5, the rest is the
-checks after it). The twin is generated from the pydantic model, and its
+pydantic validates a message or a ticket event in about 3.7 µs; its twin,
+in 1.8-2.7 (msgspec parses and checks the fields in 0.5-0.7, the rest is the
+checks after it: docs/performance.md, "A tenth look"). The twin is generated from the pydantic model, and its
 checks after parsing are the model's own validators, so the model stays the
 single source of truth. The twin may refuse what the model takes (a time in
 another notation, a string to be stripped, a number for a time): it then

@@ -200,3 +200,12 @@ def test_a_twin_is_read_back_as_the_model_it_came_from():
                                   "2026-11-02T11:30:00+0100", "2026-11-02T11:30:00,5Z", "20261102T113000Z"])
 def test_other_notations_are_left_to_pydantic(text):
     assert parse_time(text) is None
+
+
+def test_an_event_is_written_back_with_the_fields_it_was_sent_with():
+    # A refused update is dead-lettered as JSON: a null for each field not sent would read back as clearing it.
+    raw = json.dumps(GOOD["ticket.updated"]).encode()
+    for event in (decode_twin("tickets", raw), ANY_EVENT.validate_json(raw)):
+        written = json.loads(encode_event(event))
+        assert set(written) == set(GOOD["ticket.updated"])
+        assert ANY_EVENT.validate_json(encode_event(event)).changed_fields == ("status", "owner_id")
