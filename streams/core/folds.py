@@ -8,6 +8,7 @@ those that arrive after the merge, and the merged ticket has no clocks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from streams.core.replies import ReplyState, Step, add_step
@@ -179,6 +180,20 @@ class TicketFolds:
         self.partitions.pop(partition, None)
         for key in [k for k, p in self.touched.items() if p == partition]:
             del self.touched[key]
+
+    def touch_again(self, keys: Iterable[Key]) -> None:
+        """Tickets whose stored events came again (a redelivery after a crash) and the primaries they are merged
+        into: their facts are stated again, as the facts row of a ticket whose offsets were committed behind it
+        may not have been written (the worker's coalescing window)."""
+        for account_id, ticket in keys:
+            seen: set[str] = set()
+            while ticket and ticket not in seen:
+                seen.add(ticket)
+                found = self.get((account_id, ticket))
+                if found is None:
+                    break
+                self.touched[(account_id, ticket)] = found[0]
+                ticket = found[1].merged_into
 
     def take_touched(self) -> dict[Key, int]:
         touched, self.touched = self.touched, {}

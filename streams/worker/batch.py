@@ -66,6 +66,12 @@ class Batch:
     agent_events: list[tuple[Event, SourceRef]] = field(default_factory=list)  # stored ones too: folds skip repeats
     live_events: list[tuple[Event, int]] = field(default_factory=list)  # feedback, calls, rep statuses, partition
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    first_offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # (topic, partition) -> first record's
+    # Already stored ticket and message events come again (after a crash): their tickets' facts are stated again
+    restate: list[tuple[tuple[str, str], int | None]] = field(default_factory=list)  # ticket, its partition
+    # Set by the apply: per (topic, partition), the first offset whose ticket's facts row still waits for its
+    # coalescing window (facts_keeper.flush_rows); offsets are committed below it (checkpoint.commit_offsets)
+    hold: dict[tuple[str, int], int] = field(default_factory=dict)
     consumed: Counter = field(default_factory=Counter)  # (topic, type)
     duplicates: Counter = field(default_factory=Counter)  # topic
     already_stored: int = 0
@@ -78,6 +84,15 @@ class Batch:
         if batch is None:
             batch = self.tables[name] = ColumnBatch(table_columns(name))
         return batch
+
+
+def _restate(batch: Batch, event: Any, partition: int) -> None:
+    """A stored ticket or message event came again: its tickets' facts are stated again (tickets.restate)."""
+    kind = event.type
+    if kind in TICKET_TYPES or kind == "message.created":
+        batch.restate.append(((event.account_id, event.ticket_id), partition))
+        if kind == "ticket.merged":  # the merged ticket may live in another partition
+            batch.restate.append(((event.account_id, event.merged_ticket_id), None))
 
 
 def batch_due(batch: Batch, now: float, room: bool, max_rows: int, max_seconds: float) -> bool:
@@ -110,6 +125,10 @@ def merge_batches(batches: list[Batch]) -> Batch:
                 merged.tables[table] = rows.copy()
         merged.dead_letters.extend(batch.dead_letters)
         merged.next_offsets.update(batch.next_offsets)
+        for position, offset in batch.first_offsets.items():
+            merged.first_offsets.setdefault(position, offset)
+        merged.restate.extend(batch.restate)
+        merged.hold = batch.hold  # the newest apply's: what still waits after all of them
         merged.consumed.update(batch.consumed)
         merged.duplicates.update(batch.duplicates)
         merged.already_stored += batch.already_stored
@@ -152,8 +171,11 @@ class BatchBuilder:
         position = (topic, partition)
         next_offsets, consumed = batch.next_offsets, batch.consumed
         rows: ColumnBatch | None = None
+        first = position not in batch.first_offsets
         for record in records:
             offset = record.offset
+            if first:
+                batch.first_offsets[position], first = offset, False
             source = SourceRef(topic, partition, offset)
             batch.records += 1
             next_offsets[position] = offset + 1
@@ -165,6 +187,8 @@ class BatchBuilder:
                 event: Any = outcome
                 if not seen.add(event.event_id):
                     batch.duplicates[topic] += 1
+                    if offset <= stored_up_to:  # a redelivery: the restored window knows it
+                        _restate(batch, event, partition)
                     continue
                 kind = event.type
                 consumed[(topic, kind)] += 1
@@ -178,6 +202,7 @@ class BatchBuilder:
                     batch.agent_events.append((event, source))
                 if offset <= stored_up_to:
                     batch.already_stored += 1
+                    _restate(batch, event, partition)
                     continue
                 if kind in LIVE_TYPES:
                     batch.live_events.append((event, partition))  # stored ones were reloaded with the partition

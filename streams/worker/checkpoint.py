@@ -56,6 +56,7 @@ class Checkpoint:
         self.stopping = asyncio.Event()  # set on shutdown: a retrying step gives up (its batch comes again)
         self.failing_since: float | None = None  # monotonic time the inserts started failing (for /healthz)
         self.committed: dict[TopicPartition, int] = {}  # the offsets this worker committed last (for the lag)
+        self.stored: dict[tuple[str, int], int] = {}  # (topic, partition) -> the offset after its stored records
         # A commit of at least this many records (a backlog) inserts all its tables in one call (`insert`).
         self.one_call_from = max(1, settings.batch_max_rows // 4)
 
@@ -198,10 +199,18 @@ class Checkpoint:
             log.error("the refused row could not be kept either: %s", one_line(again))
 
     async def commit_offsets(self, batch: Batch) -> None:
+        """Every partition's offset after its stored records, but not past the first record whose ticket's facts
+        row still waits (`batch.hold`): a partition held back by an earlier batch moves on with a later one,
+        even one without records of it (an empty batch that writes the waiting rows)."""
         assert self.consumer is not None
-        offsets = {TopicPartition(self.settings.topic(t), p): o for (t, p), o in batch.next_offsets.items()}
+        self.stored.update(batch.next_offsets)
         assigned = self.consumer.assignment()
-        offsets = {tp: o for tp, o in offsets.items() if tp in assigned}
+        offsets = {}
+        for (t, p), o in self.stored.items():
+            tp = TopicPartition(self.settings.topic(t), p)
+            o = min(o, batch.hold.get((t, p), o))
+            if tp in assigned and o > self.committed.get(tp, -1):
+                offsets[tp] = o
         if not offsets:
             return
         try:
@@ -221,3 +230,4 @@ class Checkpoint:
         for topic, partitions in assignment.items():
             for p in partitions:
                 self.committed.pop(TopicPartition(self.settings.topic(topic), p), None)
+                self.stored.pop((topic, p), None)

@@ -62,6 +62,9 @@ class FactsKeeper:
         self._version = 0
         self._generations: dict[str, int] = {}
         self._remembered: OrderedDict[Key, RememberedCalendar] = OrderedDict()
+        # Touched tickets whose facts row waits for its coalescing window (flush_rows), oldest first:
+        # key -> (partition, when it is due, the flush that first deferred it).
+        self.pending: dict[Key, tuple[int, float, int]] = {}
 
     def _closed(self, account_id: str, pipeline: str, status: str) -> bool:
         return self.config.is_closed_stage(account_id, pipeline, status)
@@ -136,18 +139,24 @@ class FactsKeeper:
                 "pipeline": state.get("pipeline")})
         return targets, self.config.sla_calendar(account_id, team)
 
-    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
-        targets, calendar = self._sla(key, state)
-        if calendar.always:  # 24/7: nothing worth remembering
-            return ticket_facts(fold, targets, calendar)
+    def _calendar(self, key: Key, calendar: WorkCalendar) -> WorkCalendar | RememberedCalendar:
+        """The ticket's remembered view of its SLA calendar (a 24/7 one is nothing worth remembering)."""
+        if calendar.always:
+            return calendar
         remembered = self._remembered.pop(key, None)
         if remembered is None or remembered.calendar is not calendar:
             remembered = RememberedCalendar(calendar)
         self._remembered[key] = remembered
         if len(self._remembered) > MAX_REMEMBERED:
             self._remembered.popitem(last=False)
+        return remembered
+
+    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
+        targets, calendar = self._sla(key, state)
+        remembered = self._calendar(key, calendar)
         facts = ticket_facts(fold, targets, remembered)  # type: ignore[arg-type]
-        remembered.settle()
+        if remembered is not calendar:
+            remembered.settle()  # type: ignore[union-attr]
         return facts
 
     def clocks(self, key: Key, fold: TicketFold, state: TicketState | None) -> list[Clock]:
@@ -156,23 +165,72 @@ class FactsKeeper:
             return []
         return ticket_clocks(fold.replies, *self._sla(key, state))
 
-    def flush_rows(self, state_of: StateOf) -> tuple[ColumnBatch, dict[Key, int]]:
-        """Facts rows of every ticket touched since the last flush; their clocks go to the alerter."""
+    def flush_rows(self, state_of: StateOf, now_s: float = 0.0, coalesce_s: float = 0.0, flush: int = 0
+                   ) -> tuple[ColumnBatch, dict[Key, int]]:
+        """Facts rows of the tickets touched since the last flush; their clocks go to the alerter. Returns the
+        rows and every ticket touched (the live keeper's and the alerter's, whether stated or not).
+
+        `coalesce_s` > 0 (a backlog): a ticket's row is written `coalesce_s` after the flush that first touched
+        it since its last row (at `now_s`, monotonic seconds), with whatever touched it meanwhile: under a
+        backlog a ticket is touched by about three flushes in a row (`make bench`: 105,020 rows for 35,458
+        tickets) and each row was its whole facts again. Its clocks still go to the alerter on every flush
+        (an alert never acts on a stale clock). 0: every waiting row is written now.
+        """
         rows = ColumnBatch(COLUMNS, nullable=NULLABLE)
         now = datetime.now(UTC)
         self._touch_reconfigured()
         touched = self.folds.take_touched()
+        pending = self.pending
+        if coalesce_s > 0 or pending:
+            due_at = now_s + coalesce_s
+            for key, partition in touched.items():
+                waiting = pending.get(key)
+                pending[key] = (partition, due_at, flush) if waiting is None else (partition, *waiting[1:])
+            stating: dict[Key, int] = {}
+            for key, (partition, due, _) in pending.items():  # oldest first: due times only grow
+                if coalesce_s > 0 and due > now_s:
+                    break
+                stating[key] = partition
+            for key in stating:
+                del pending[key]
+        else:
+            stating = touched
         version = max(time.time_ns(), self._version + 1)
         self._version = version
-        for key, partition in touched.items():
-            fold = self.folds.partitions.get(partition, {}).get(key)
+        partitions = self.folds.partitions
+        for key, partition in stating.items():
+            fold = partitions.get(partition, {}).get(key)
             if fold is None:
                 continue
             state = state_of(partition, key)
             facts = self.facts(key, fold, state)
             rows.append(facts_row(key[0], key[1], state, facts, now, version))
             self.watch(key, partition, facts.clocks, state)
+        if pending:
+            hold = self.alerter.hold
+            for key in touched:
+                if key in pending:
+                    hold(key)
+        if stating is not touched:
+            touched = {**touched, **stating}
         return rows, touched
+
+    def due(self, now_s: float) -> bool:
+        """Whether a waiting facts row's window has passed."""
+        for _, due, _ in self.pending.values():
+            return due <= now_s
+        return False
+
+    def oldest_pending(self) -> int | None:
+        """The flush that first deferred the oldest waiting row (None: none waits)."""
+        for _, _, flush in self.pending.values():
+            return flush
+        return None
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        gone = set(partitions)
+        for key in [k for k, (p, _, _) in self.pending.items() if p in gone]:
+            del self.pending[key]
 
     def reconfigured(self) -> bool:
         """A configuration was applied since the facts were last stated (they must be re-stated)."""

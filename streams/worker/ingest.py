@@ -65,6 +65,7 @@ class Stats:
     tickets_resident: int = 0  # folds in memory after the last flush
     tickets_evicted: int = 0
     tickets_reloaded: int = 0
+    facts_waiting: int = 0  # touched tickets whose facts row waits for its coalescing window, after the last flush
     restore_seconds: float | None = None  # the last assignment: partitions given to state restored
     first_record_at: float | None = None  # wall clock
     last_commit_at: float | None = None
@@ -173,6 +174,12 @@ class IngestService(Service):
         self._end_reader: AIOKafkaConsumer | None = None  # reads partition ends for the lag
         self._ends_cache: dict[TopicPartition, int] = {}
         self._ends_at = 0.0
+        # per partition, the offset after the last record handed to a batch (at first, the committed one)
+        self._fetched: dict[TopicPartition, int] = {}
+        self._flushes = 0  # applies so far, numbered
+        self._draining = False  # revoke or stop: every waiting facts row is written
+        # (flush number, first offsets of its batch) of the flushes since the oldest waiting facts row's (hold)
+        self._since_waiting: list[tuple[int, dict[tuple[str, int], int]]] = []
         self._assigning: Assignment | None = None  # the assignment under way, and its gap read (_gaps)
         self._gap_read: asyncio.Future | None = None
 
@@ -256,9 +263,15 @@ class IngestService(Service):
             for tp, recs in records.items():
                 if tp not in assigned:
                     continue  # revoked meanwhile: uncommitted, its new owner reads it again
+                self._fetched[tp] = recs[-1].offset + 1
                 self.builder.add_records(batch, self._logical[tp.topic], tp.partition, recs)
-            if batch_due(batch, time.monotonic(), self.flights.has_room(), self.settings.batch_max_rows,
-                         self.settings.batch_max_seconds):
+            room = self.flights.has_room()
+            now = time.monotonic()
+            # Facts rows waiting for their window are written by the next flush, or without one when due or when
+            # the stream is quiet (an empty batch)
+            if (batch_due(batch, now, room, self.settings.batch_max_rows, self.settings.batch_max_seconds)
+                    or (room and not records and self.facts.pending
+                        and (self.facts.due(now) or not self._backlog()))):
                 await self._start_flush()
 
     @Service.timer(60.0)
@@ -277,12 +290,16 @@ class IngestService(Service):
             await self.flights.drain()  # no applied batch is uncommitted while tickets leave memory
             self._evict()
         batch, self.batch = self.batch, Batch()
-        if batch.records and not self.checkpoint.stopping.is_set():
+        if (batch.records or self.facts.pending) and not self.checkpoint.stopping.is_set():
             self.flights.start(batch, lambda: self._apply(batch))
 
     async def _finish_flushes(self) -> None:
-        await self._start_flush()
-        await self.flights.drain()
+        self._draining = True
+        try:
+            await self._start_flush()
+            await self.flights.drain()
+        finally:
+            self._draining = False
         freeze_heap()
 
     @Service.task
@@ -318,19 +335,56 @@ class IngestService(Service):
         t_tickets = time.monotonic()
         for event, partition in batch.live_events:
             self.live.add(event, partition)
-        if batch.ticket_events or batch.message_events or self.facts.reconfigured():
-            facts, touched = self.tickets.facts_rows()
+        self._flushes += 1
+        if batch.ticket_events or batch.message_events or self.facts.reconfigured() or self.facts.pending:
+            coalesce_s = self.settings.facts_coalesce_s if self._backlog() and not self._draining else 0.0
+            facts, touched = self.tickets.facts_rows(time.monotonic(), coalesce_s, self._flushes)
             if facts.rows:
                 batch.tables["ticket_facts"] = facts
                 metrics.FACTS_WRITTEN.inc(facts.rows)
+            metrics.FACTS_WAITING.set(len(self.facts.pending))
             self.live.touch(touched)
+        batch.hold = self._hold(batch)
         # Last, once everything of the batch is applied: an answer computed before this is not given again. The
         # touched tickets are the events' own (and merges' within their account); a new configuration moves
         # the version by itself.
         self.live.applied(batch.ticket_events, batch.message_events, batch.live_events)
         return touched, t_tickets - started, time.monotonic() - t_tickets
 
+    def _backlog(self) -> bool:
+        """At least half a batch of records waits, at the broker or fetched, as far as the last fetches told (a
+        fetch answer carries its partition's high watermark): the stream is behind, and facts rows are coalesced."""
+        consumer = self.consumer
+        if consumer is None:
+            return False
+        behind = 0
+        for tp in consumer.assignment():
+            fetched, end = self._fetched.get(tp), consumer.highwater(tp)
+            if fetched is not None and end is not None and end > fetched:
+                behind += end - fetched
+        return behind >= max(1, self.settings.batch_max_rows // 2)
+
+    def _hold(self, batch: Batch) -> dict[tuple[str, int], int]:
+        """Per ticket and message partition, the first offset of the flushes since the oldest facts row that
+        waits: a crash redelivers from there, and the redelivered tickets' facts are stated again
+        (`Batch.restate`), so the rows that waited are never lost."""
+        oldest = self.facts.oldest_pending()
+        if oldest is None:
+            self._since_waiting.clear()
+            return {}
+        firsts = {k: o for k, o in batch.first_offsets.items() if k[0] in ("tickets", "messages")}
+        self._since_waiting.append((self._flushes, firsts))
+        self._since_waiting = [(n, f) for n, f in self._since_waiting if n >= oldest]
+        hold: dict[tuple[str, int], int] = {}
+        for _, offsets in self._since_waiting:
+            for position, offset in offsets.items():
+                if offset < hold.get(position, offset + 1):
+                    hold[position] = offset
+        return hold
+
     async def _apply_tickets(self, batch: Batch) -> None:
+        if batch.restate:
+            await self.tickets.restate(batch.restate)
         if batch.ticket_events or batch.message_events:
             changed, refused = await self.tickets.apply(batch.ticket_events, batch.message_events)
             for event, source, code, reason in refused:
@@ -396,6 +450,7 @@ class IngestService(Service):
         metrics.TICKETS_RELOADED.inc(reloaded - self.stats.tickets_reloaded)
         self.stats.tickets_reloaded = reloaded
         self.stats.tickets_resident = len(self.facts.folds)
+        self.stats.facts_waiting = len(self.facts.pending)
         metrics.TICKETS_RESIDENT.set(self.stats.tickets_resident)
 
     # --- rebalance ------------------------------------------------------------
@@ -411,12 +466,17 @@ class IngestService(Service):
         # Everything consumed so far is written and committed before another
         # worker may take these partitions over.
         self._settled.clear()
+        for tp in revoked:
+            self._fetched.pop(tp, None)
         await self._finish_flushes()
         await self.partition_state.revoke(self._by_topic(revoked))
         self.live.changed_all()
 
     async def partitions_assigned(self, assigned) -> None:
         started = time.monotonic()
+        assert self.consumer is not None
+        for tp in assigned:  # where fetching starts, until records come (_backlog)
+            self._fetched[tp] = await self.consumer.committed(tp) or 0
         by_topic = self._by_topic(assigned)
         self._assigning, self._gap_read = by_topic, None
         try:

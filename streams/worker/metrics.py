@@ -29,6 +29,8 @@ ROWS_REJECTED = Counter("deskpulse_rows_rejected_total",
 EVENT_LOOP_LAG = Gauge("deskpulse_event_loop_lag_seconds", "How late the worker's event loop ran a 0.5 s timer")
 WEBHOOK_FAILURES = Counter("deskpulse_webhook_failures_total", "Failed webhook POSTs (retried)")
 FACTS_WRITTEN = Counter("deskpulse_ticket_facts_written_total", "Ticket facts rows written")
+FACTS_WAITING = Gauge("deskpulse_ticket_facts_waiting", "Touched tickets whose facts row waits for its coalescing "
+                      "window (a backlog); offsets are committed behind them")
 EVENTS_PRODUCED = Counter("deskpulse_events_produced_total", "Records the worker produced", ["topic", "type"])
 TICKETS_RESIDENT = Gauge("deskpulse_tickets_resident", "Tickets whose folds the worker holds in memory")
 TICKETS_EVICTED = Counter("deskpulse_tickets_evicted_total", "Closed tickets that left memory")

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # one before it began (flights.py): fewer, larger inserts. A backlog, a revoke or a stop does not wait. 0: back
     # to back. Bounds how far ClickHouse may trail the live answer in a quiet stream.
     commit_pace_s: float = Field(default=1.0, ge=0, le=10)
+    # Under a backlog (a batch of at least half batch_max_rows) a touched ticket's facts row is written this long
+    # after the flush that first touched it, once for every flush meanwhile (facts_keeper.flush_rows): ClickHouse's
+    # ticket_facts and the alerts of such a ticket trail by as much, and offsets are committed behind the rows
+    # that wait. 0: a row per flush, as before. A quiet stream writes every row at its flush.
+    facts_coalesce_s: float = Field(default=5.0, ge=0, le=60)
     dedupe_window: int = 200_000  # remembered event ids per partition
     # A live API answer is given again while nothing of its account changed, up to this old (live_answers.py);
     # 0: every request computes its own.

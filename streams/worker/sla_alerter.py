@@ -88,6 +88,11 @@ class SlaAlerter:
                         heapq.heappush(self._heap, (at, next(self._seq), key))
         self._wake.set()
 
+    def hold(self, key: Key) -> None:
+        """The ticket's clocks changed and its new ones come later (its facts row waits, facts_keeper.flush_rows):
+        no alert acts on the old ones meanwhile. Its next `watch` and `evaluate` raise what fell due."""
+        self.watched.pop(key, None)
+
     async def evaluate(self, keys) -> None:
         """Raise the alerts now due for these tickets; forget tickets without running clocks.
 

@@ -109,6 +109,16 @@ class TicketPartitions:
         refused = self.facts.apply_events((*ticket_events, *message_events), self.state_of, merged)
         return changed, refused
 
+    async def restate(self, keys: list[tuple[Key, int | None]]) -> None:
+        """Tickets whose stored events came again (a redelivery after a crash): read back if memory does not hold
+        them (evicted, left out of the restore), then their facts, and their primaries', are stated again: the
+        facts row of a ticket whose offsets were committed behind it may not have been written (the coalescing
+        window, facts_keeper.flush_rows)."""
+        own = {k: p for k, p in keys if p is not None}
+        await self._load_states(own)
+        await self._reload_evicted(own)
+        self.facts.folds.touch_again(k for k, _ in keys)
+
     async def _load_states(self, wanted: dict[Key, int]) -> None:
         missing = {k: p for k, p in wanted.items()
                    if k not in self.states.get(p, {}) and k not in self._no_state.get(p, ())}
@@ -138,13 +148,15 @@ class TicketPartitions:
 
     def evict(self, now: datetime) -> int:
         """Drop the folds and properties of tickets closed before `now - evict_after` that are in no merge
-        and not waiting for their facts row; returns how many left. Called between flushes (no await)."""
+        and not waiting for their facts row (touched, or in its coalescing window); returns how many left.
+        Called between flushes (no await)."""
         if self.evict_after is None:
             return 0
         horizon = now - self.evict_after
         folds = self.facts.folds
         in_merges = {(k[0], f.merged_into) for fs in folds.partitions.values() for k, f in fs.items() if f.merged_into}
         in_merges.update((k[0], primary) for k, primary in folds.pending_merges.items())
+        in_merges.update(self.facts.pending)  # facts rows not yet written
         gone = 0
         for partition, fs in folds.partitions.items():
             states = self.states.get(partition, {})
@@ -188,8 +200,9 @@ class TicketPartitions:
                     state, ticket_store.closed_at_for(state, self.config.is_closed_stage), partition, offset))
         return rows
 
-    def facts_rows(self) -> tuple[ColumnBatch, dict[Key, int]]:
-        return self.facts.flush_rows(self.state_of)
+    def facts_rows(self, now_s: float = 0.0, coalesce_s: float = 0.0, flush: int = 0
+                   ) -> tuple[ColumnBatch, dict[Key, int]]:
+        return self.facts.flush_rows(self.state_of, now_s, coalesce_s, flush)
 
     # --- partitions ----------------------------------------------------------------
 
@@ -237,11 +250,13 @@ class TicketPartitions:
         return [k for _, k in self.facts.open_keys(partitions)]
 
     def forget(self, partitions: Iterable[int]) -> None:
+        partitions = list(partitions)
         for partition in partitions:
             self.states.pop(partition, None)
             self._no_state.pop(partition, None)
             self._no_events.pop(partition, None)
             self.facts.folds.forget(partition)
+        self.facts.forget(partitions)
 
 
 def _remember_absent(absent: dict[int, set[Key]], keys: dict[Key, int]) -> None:

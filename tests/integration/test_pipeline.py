@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata
 
+from deskpulse.worker_process import total_lag
 from schemas.topics import TOPICS
+from streams.worker.kafka_admin import ensure_topics
 from tests.support.cli import deskpulse
 from tests.support.events import created, event, message
 from tests.support.pipeline import RAW_TABLES, config_applied, dead_letter_messages, encoded, produce, sql, table_rows
@@ -88,6 +92,63 @@ def test_worker_killed_mid_stream_and_restarted_leaves_one_row_per_event(stack, 
     finally:
         worker.stop()
     assert sum(rows.values()) == len(records)
+
+
+FACTS = ("SELECT account_id, ticket_id, created_at, first_response_at, time_to_first_response_s, closed_at, "
+         "time_to_close_s, reopen_count, waiting_since, length(intervals.metric) AS intervals, "
+         "length(stages.stage) AS stages, clocks.metric AS clocks, clocks.stopped_at AS stopped "
+         "FROM ticket_facts FINAL ORDER BY account_id, ticket_id")
+
+
+def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker):
+    """Under a backlog a touched ticket's facts row waits for its coalescing window while later records are
+    stored, and offsets are committed behind it. A kill then loses no facts row: the records from the held
+    offsets come again, the tickets they touch are stated again, and every ticket's stored facts are those of
+    a worker that never stopped."""
+    tickets = 1_000
+    events = []
+    for i in range(tickets):
+        at = datetime(2026, 11, 2, 8, tzinfo=UTC) + timedelta(minutes=i)
+        ticket = f"k{i}"
+        events += [created(ticket, at=at.isoformat()),
+                   message(ticket, at=(at + timedelta(minutes=5)).isoformat()),
+                   message(ticket, "outbound", at=(at + timedelta(minutes=20 + i % 7)).isoformat()),
+                   event("ticket.updated", ticket_id=ticket, status="closed", at=(at + timedelta(hours=1)).isoformat())]
+    # then a backlog of calls: the tickets are all consumed while it lasts, and their rows wait
+    events += [event("call.ended", call_id=f"c{i}", rep_id="anna", outcome="answered", duration_s=60.0,
+                     started_at="2026-11-02T09:00:00+00:00", at="2026-11-02T09:01:00+00:00") for i in range(30_000)]
+    records = encoded(events)
+    reference = stack.with_overrides(topic_prefix=f"ref{uuid.uuid4().hex[:6]}.", group_id=f"ref-{uuid.uuid4().hex[:6]}",
+                                     data_dir=stack.data_dir.parent / "reference")
+    ensure_topics(reference.bootstrap, reference.topic_prefix, reference.partitions)
+    for settings in (stack, reference):
+        produce(settings, records)
+    worker = start_worker(reference, DESKPULSE_FACTS_COALESCE_S=0)
+    try:
+        worker.wait_processed(len(records), timeout=120)
+        expected = sql(reference, FACTS)
+    finally:
+        worker.stop()
+    assert len(expected) == tickets
+
+    worker = start_worker(stack, DESKPULSE_BATCH_MAX_ROWS=2000, DESKPULSE_FACTS_COALESCE_S=60)
+    # The tickets' records come first (they are fetched beside the calls'): once a quarter of all records are
+    # stored, tickets whose rows wait have no records left, and a row is written only after its minute or when
+    # the stream is quiet (the calls keep it busy).
+    waiting = wait_until(lambda: (s := worker.stats() or {}).get("records", 0) >= len(records) // 4
+                         and s["facts_waiting"] > 0 and s, 60, "rows waiting")
+    # a commit after that one: its offsets were held back for the rows that wait
+    wait_until(lambda: (worker.stats() or {}).get("records", 0) > waiting["records"], 30, "a commit while rows wait")
+    worker.kill()  # SIGKILL: the waiting rows were never written
+    worker = start_worker(stack)
+    try:
+        done = wait_until(lambda: (s := worker.stats() or {}).get("lag") and s["facts_waiting"] == 0
+                          and total_lag(s) == 0 and s, 120, "every facts row written and every offset committed")
+        got = sql(stack, FACTS)
+    finally:
+        worker.stop()
+    assert done["duplicates"] > 0  # ticket records came again from the held offsets
+    assert got == expected, next((g, e) for g, e in zip(got, expected, strict=False) if g != e)
 
 
 def test_full_redelivery_after_lost_commits_writes_nothing_twice(stack, start_worker):

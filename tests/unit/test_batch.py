@@ -6,7 +6,7 @@ from sinks.rows import DEAD_LETTER_TABLE, ColumnBatch, table_columns
 from streams.core.decode import SourceRef
 from streams.core.dedupe import SeenIds
 from streams.worker.batch import Batch, BatchBuilder, batch_due, merge_batches
-from tests.support.events import created, message, raw
+from tests.support.events import created, event, message, raw
 
 
 def build(records, watermarks=None, capacity=1000):
@@ -144,3 +144,28 @@ def test_a_batch_is_due_when_full_or_when_its_window_passed_and_its_flush_could_
     # Its flush could not start (the batches before it are not applied, or too many wait for their commit):
     # it goes on gathering.
     assert not due(99, 9.0, False)
+
+
+def test_stored_ticket_and_message_events_that_come_again_are_stated_again():
+    """After a crash, records from offsets committed behind a waiting facts row come again: stored already, and
+    known to the restored dedupe window, their tickets are stated again (tickets.restate)."""
+    merge = raw(event("ticket.merged", ticket_id="p1", merged_ticket_id="m1"))
+    records = [("tickets", 0, raw(created("t1"))), ("messages", 1, raw(message("t2"))), ("tickets", 2, merge),
+               ("tickets", 3, raw(created("t4")))]
+    builder, batch = build(records, {("ticket_events", "tickets", 0): 2, ("message_events", "messages", 0): 1})
+    assert batch.restate == [(("acme", "t1"), 0), (("acme", "t2"), 0), (("acme", "p1"), 0), (("acme", "m1"), None)]
+    again = Batch()  # the same records once more: now duplicates of the window, still stored
+    for topic, offset, value in records:
+        builder.add(again, SourceRef(topic, 0, offset), b"k", value)
+    assert sum(again.duplicates.values()) == 4 and again.restate == batch.restate
+
+
+def test_a_batch_knows_where_each_partition_began_and_a_merged_commit_holds_the_newest_hold():
+    _, first = build([("tickets", 5, raw(created("a"))), ("tickets", 6, raw(created("b")))])
+    _, second = build([("tickets", 7, raw(created("c"))), ("messages", 3, raw(message("c")))])
+    assert first.first_offsets == {("tickets", 0): 5}
+    first.hold, second.hold = {("tickets", 0): 5}, {("messages", 0): 3}
+    merged = merge_batches([first, second])
+    assert merged.first_offsets == {("tickets", 0): 5, ("messages", 0): 3}
+    assert merged.next_offsets == {("tickets", 0): 8, ("messages", 0): 4}
+    assert merged.hold == {("messages", 0): 3}  # what still waits after the newest apply
