@@ -139,24 +139,18 @@ class FactsKeeper:
                 "pipeline": state.get("pipeline")})
         return targets, self.config.sla_calendar(account_id, team)
 
-    def _calendar(self, key: Key, calendar: WorkCalendar) -> WorkCalendar | RememberedCalendar:
-        """The ticket's remembered view of its SLA calendar (a 24/7 one is nothing worth remembering)."""
-        if calendar.always:
-            return calendar
+    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
+        targets, calendar = self._sla(key, state)
+        if calendar.always:  # 24/7: nothing worth remembering
+            return ticket_facts(fold, targets, calendar)
         remembered = self._remembered.pop(key, None)
         if remembered is None or remembered.calendar is not calendar:
             remembered = RememberedCalendar(calendar)
         self._remembered[key] = remembered
         if len(self._remembered) > MAX_REMEMBERED:
             self._remembered.popitem(last=False)
-        return remembered
-
-    def facts(self, key: Key, fold: TicketFold, state: TicketState | None) -> TicketFacts:
-        targets, calendar = self._sla(key, state)
-        remembered = self._calendar(key, calendar)
         facts = ticket_facts(fold, targets, remembered)  # type: ignore[arg-type]
-        if remembered is not calendar:
-            remembered.settle()  # type: ignore[union-attr]
+        remembered.settle()
         return facts
 
     def clocks(self, key: Key, fold: TicketFold, state: TicketState | None) -> list[Clock]:
