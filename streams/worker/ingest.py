@@ -38,6 +38,7 @@ from streams.worker.batch import Batch, BatchBuilder, batch_due, merge_batches
 from streams.worker.checkpoint import Checkpoint
 from streams.worker.config_follower import ConfigFollower
 from streams.worker.conversations import Conversations
+from streams.worker.end_offsets import EndOffsets
 from streams.worker.flights import Flights
 from streams.worker.live_keeper import LIVE_TOPICS, LiveKeeper
 from streams.worker.progress import ProgressStore
@@ -171,9 +172,7 @@ class IngestService(Service):
                       self.conversations):  # dependency order
             self.partition_state.register(store)
         self.loop_lag = 0.0
-        self._end_reader: AIOKafkaConsumer | None = None  # reads partition ends for the lag
-        self._ends_cache: dict[TopicPartition, int] = {}
-        self._ends_at = 0.0
+        self.ends = EndOffsets(settings.bootstrap)  # partition ends, for the lag
         # per partition, the offset after the last record handed to a batch (at first, the committed one)
         self._fetched: dict[TopicPartition, int] = {}
         self._flushes = 0  # applies so far, numbered
@@ -234,8 +233,7 @@ class IngestService(Service):
             await self.consumer.stop()  # leaves the group; revokes run first
         if self.producer is not None:
             await self.producer.stop()
-        if self._end_reader is not None:
-            await self._end_reader.stop()
+        await self.ends.close()
         self._db.shutdown(wait=True)
         self._reads.shutdown(wait=True)
         self.reader.close()
@@ -336,7 +334,10 @@ class IngestService(Service):
         for event, partition in batch.live_events:
             self.live.add(event, partition)
         self._flushes += 1
-        if batch.ticket_events or batch.message_events or self.facts.reconfigured() or self.facts.pending:
+        # Touched without an event of this batch: stored tickets whose records came again (restate); their rows
+        # are stated now, or the commit would move past the records that were to bring them back.
+        if (batch.ticket_events or batch.message_events or self.facts.folds.touched or self.facts.reconfigured()
+                or self.facts.pending):
             coalesce_s = self.settings.facts_coalesce_s if self._backlog() and not self._draining else 0.0
             facts, touched = self.tickets.facts_rows(time.monotonic(), coalesce_s, self._flushes)
             if facts.rows:
@@ -566,7 +567,7 @@ class IngestService(Service):
         if self.consumer is None:
             return {}
         assigned = list(self.consumer.assignment())
-        ends = await self._ends(assigned)
+        ends = await self.ends.read(assigned)
         lag = {}
         for tp in assigned:
             done = self.checkpoint.committed.get(tp)
@@ -576,27 +577,3 @@ class IngestService(Service):
             lag[f"{tp.topic}/{tp.partition}"] = value
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(value)
         return lag
-
-    async def _ends(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The offset after each partition's last record, cached for a second (read outside any group)."""
-        now = time.monotonic()
-        if now - self._ends_at < 1.0 and all(tp in self._ends_cache for tp in partitions):
-            return self._ends_cache
-        if self._end_reader is None:
-            self._end_reader = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
-                                                enable_auto_commit=False)
-            await self._end_reader.start()
-        reader = self._end_reader
-        reader.assign(partitions)
-        reported = await reader.end_offsets(partitions)
-        ends = dict(reported)
-        pending = [tp for tp in partitions if reported[tp] > 0]
-        for tp in pending:
-            reader.seek(tp, reported[tp] - 1)  # inside the last batch: fetching it shows where it ends
-        if pending:
-            fetched = await reader.getmany(*pending, timeout_ms=500)
-            for tp, records in fetched.items():
-                if records:
-                    ends[tp] = max(ends[tp], records[-1].offset + 1)
-        self._ends_cache, self._ends_at = ends, now
-        return ends

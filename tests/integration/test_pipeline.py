@@ -94,10 +94,20 @@ def test_worker_killed_mid_stream_and_restarted_leaves_one_row_per_event(stack, 
     assert sum(rows.values()) == len(records)
 
 
+STORED = "SELECT (SELECT count() FROM ticket_events) + (SELECT count() FROM message_events) AS n"
 FACTS = ("SELECT account_id, ticket_id, created_at, first_response_at, time_to_first_response_s, closed_at, "
          "time_to_close_s, reopen_count, waiting_since, length(intervals.metric) AS intervals, "
          "length(stages.stage) AS stages, clocks.metric AS clocks, clocks.stopped_at AS stopped "
          "FROM ticket_facts FINAL ORDER BY account_id, ticket_id")
+
+
+def _facts_difference(got: list[dict], expected: list[dict]) -> str:
+    """Which tickets are missing, extra or different, for a failure message."""
+    g, e = ({r["ticket_id"]: r for r in rows} for rows in (got, expected))
+    differ = [t for t in e if t in g and g[t] != e[t]]
+    first = (g[differ[0]], e[differ[0]]) if differ else None
+    return (f"missing {sorted(set(e) - set(g))[:20]}, extra {sorted(set(g) - set(e))[:20]}, "
+            f"{len(differ)} differ, the first (got, expected): {first}")
 
 
 def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker):
@@ -114,7 +124,8 @@ def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker)
                    message(ticket, at=(at + timedelta(minutes=5)).isoformat()),
                    message(ticket, "outbound", at=(at + timedelta(minutes=20 + i % 7)).isoformat()),
                    event("ticket.updated", ticket_id=ticket, status="closed", at=(at + timedelta(hours=1)).isoformat())]
-    # then a backlog of calls: the tickets are all consumed while it lasts, and their rows wait
+    # then a backlog of calls the schema refuses (no such outcome): each is dead-lettered, slower than a stored
+    # row, so the backlog lasts long enough that the tickets are all consumed while it does and their rows wait
     events += [event("call.ended", call_id=f"c{i}", rep_id="anna", outcome="answered", duration_s=60.0,
                      started_at="2026-11-02T09:00:00+00:00", at="2026-11-02T09:01:00+00:00") for i in range(30_000)]
     records = encoded(events)
@@ -132,11 +143,12 @@ def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker)
     assert len(expected) == tickets
 
     worker = start_worker(stack, DESKPULSE_BATCH_MAX_ROWS=2000, DESKPULSE_FACTS_COALESCE_S=60)
-    # The tickets' records come first (they are fetched beside the calls'): once a quarter of all records are
-    # stored, tickets whose rows wait have no records left, and a row is written only after its minute or when
-    # the stream is quiet (the calls keep it busy).
-    waiting = wait_until(lambda: (s := worker.stats() or {}).get("records", 0) >= len(records) // 4
-                         and s["facts_waiting"] > 0 and s, 60, "rows waiting")
+    # Every ticket and message record is stored while the calls' dead letters go on (tens of seconds) and the
+    # tickets' rows wait: a row is written only after its minute or when the stream is quiet. After the kill
+    # every ticket record comes again as a stored one, so nothing but restating them brings the rows back (a
+    # batch of such records alone once committed past them with no row written).
+    waiting = wait_until(lambda: int(sql(stack, STORED)[0]["n"]) == 4 * tickets
+                         and (s := worker.stats() or {}).get("facts_waiting", 0) > 0 and s, 60, "rows waiting")
     # a commit after that one: its offsets were held back for the rows that wait
     wait_until(lambda: (worker.stats() or {}).get("records", 0) > waiting["records"], 30, "a commit while rows wait")
     worker.kill()  # SIGKILL: the waiting rows were never written
@@ -148,7 +160,7 @@ def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker)
     finally:
         worker.stop()
     assert done["duplicates"] > 0  # ticket records came again from the held offsets
-    assert got == expected, next((g, e) for g, e in zip(got, expected, strict=False) if g != e)
+    assert got == expected, _facts_difference(got, expected)
 
 
 def test_full_redelivery_after_lost_commits_writes_nothing_twice(stack, start_worker):
