@@ -8,15 +8,10 @@ import time
 import uuid
 from pathlib import Path
 
+from deskpulse.ports import free_port
 from streams.worker.kafka_admin import BrokerError
 
 __all__ = ["BrokerError", "EmbeddedBroker", "free_port", "wait_for_port"]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(host: str, port: int, timeout: float) -> None:

@@ -58,6 +58,7 @@ def create_app(settings: Settings, warehouse: Warehouse,
         consumer_auto_offset_reset="earliest",
         broker=settings.broker,
         web_host=settings.web_host,
+        web_bind=settings.web_host,  # Faust binds 0.0.0.0 by default: the API would be open to the network
         web_port=settings.web_port,
         web_in_thread=False,
         datadir=str(settings.data_dir / "faust"),  # no Faust tables: stays empty, and is not a temp dir per start

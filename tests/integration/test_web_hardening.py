@@ -7,6 +7,7 @@ in readonly mode: every later insert failed and retried forever.
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -85,3 +86,14 @@ def test_every_endpoint_but_health_needs_a_token_and_bad_input_is_a_400(stack, s
     status, headers, _ = fetch(f"{worker.web}/dashboard/acme")
     assert status == 200 and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_api_listens_on_its_host_only(stack, start_worker):
+    """`DESKPULSE_WEB_HOST` (127.0.0.1 by default) is where the API listens, not only what it is called: Faust
+    binds 0.0.0.0 unless told, which opened a worker without tokens, judged safe on loopback, to the network.
+    Every 127.x address reaches this machine; only a server bound to all of them answers on 127.0.0.2."""
+    worker = start_worker(stack)
+    with socket.create_connection(("127.0.0.1", worker.web_port), timeout=5):
+        pass
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.2", worker.web_port), timeout=5).close()
