@@ -100,11 +100,15 @@ class WorkerProcess:
         except (OSError, ValueError):
             return None
 
+    def exit_report(self) -> str:
+        """'the worker exited with code N (<the last error it logged>); its log: <path>', once it has exited."""
+        problem = _last_problem(self.log_path)
+        return (f"the worker exited with code {self.process.returncode if self.process else None}"
+                + (f" ({problem})" if problem else "") + f"; its log: {self.log_path}")
+
     def _raise_if_exited(self) -> None:
         if self.process and self.process.poll() is not None:
-            problem = _last_problem(self.log_path)
-            raise WorkerError(f"the worker exited with code {self.process.returncode}"
-                              + (f" ({problem})" if problem else "") + f"; its log: {self.log_path}")
+            raise WorkerError(self.exit_report())
 
     def _diagnosis(self) -> str:
         """'; <what /healthz or the log says>; its log: <path>' for an error line."""

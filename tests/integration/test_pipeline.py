@@ -94,7 +94,6 @@ def test_worker_killed_mid_stream_and_restarted_leaves_one_row_per_event(stack, 
     assert sum(rows.values()) == len(records)
 
 
-STORED = "SELECT (SELECT count() FROM ticket_events) + (SELECT count() FROM message_events) AS n"
 FACTS = ("SELECT account_id, ticket_id, created_at, first_response_at, time_to_first_response_s, closed_at, "
          "time_to_close_s, reopen_count, waiting_since, length(intervals.metric) AS intervals, "
          "length(stages.stage) AS stages, clocks.metric AS clocks, clocks.stopped_at AS stopped "
@@ -147,7 +146,7 @@ def test_facts_rows_waiting_for_their_window_survive_a_kill(stack, start_worker)
     # tickets' rows wait: a row is written only after its minute or when the stream is quiet. After the kill
     # every ticket record comes again as a stored one, so nothing but restating them brings the rows back (a
     # batch of such records alone once committed past them with no row written).
-    waiting = wait_until(lambda: int(sql(stack, STORED)[0]["n"]) == 4 * tickets
+    waiting = wait_until(lambda: (t := table_rows(stack))["ticket_events"] + t["message_events"] == 4 * tickets
                          and (s := worker.stats() or {}).get("facts_waiting", 0) > 0 and s, 60, "rows waiting")
     # a commit after that one: its offsets were held back for the rows that wait
     wait_until(lambda: (worker.stats() or {}).get("records", 0) > waiting["records"], 30, "a commit while rows wait")

@@ -37,23 +37,18 @@ def _terminate(worker) -> int:
         pytest.fail(f"the worker was still running {STOP_WITHIN:.0f}s after SIGTERM; see {worker.log_path}")
 
 
-def _log_tail(worker, lines: int = 15) -> str:
-    """The end of a worker's log, for a failure message: why it exited as it did."""
-    return "\n".join(worker.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 def test_sigterm_while_starting(stack, start_worker):
     worker = start_worker(stack, ready=False)
     time.sleep(1.5)  # imports, migrations, the config follower or the restore: not ready yet
     # Still importing, Python's default action ends it (-15): nothing to clean up yet. Later, a clean exit.
-    assert _terminate(worker) in (0, -signal.SIGTERM), _log_tail(worker)
+    assert _terminate(worker) in (0, -signal.SIGTERM), worker.exit_report()
     for moment in (3.0, 4.5):  # the same at later moments of the start
         again = start_worker(stack, ready=False)
         time.sleep(moment)
         if again.stats() is not None and again.stats().get("ready"):
-            assert _terminate(again) == 0, _log_tail(again)
+            assert _terminate(again) == 0, again.exit_report()
             break
-        assert _terminate(again) in (0, -signal.SIGTERM), _log_tail(again)
+        assert _terminate(again) in (0, -signal.SIGTERM), again.exit_report()
 
 
 def test_sigterm_when_idle(stack, start_worker):
